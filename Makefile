@@ -1,0 +1,106 @@
+# delphi — one non-recursive Makefile.
+#
+#   make            build the release variant: build/release/delphi (and ./delphi, a link to it)
+#   make run        install missing packages, build, start delphi on the sample survey
+#   make test       install missing packages, build, run every test (ends with "N passed, N failed")
+#   make asan       the same tests against an ASan + UBSan build (build/asan)
+#   make bench      benchmarks (print figures; never asserted)
+#   make clean
+#
+# Sources are discovered: every server/**/*.c except server/main.c goes into libdelphi.a, which
+# the binary, the unit tests (tests/unit/test_*.c) and the benchmarks link against.
+
+VARIANT ?= release
+B       := build/$(VARIANT)
+
+CC      ?= cc
+WARN    := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Wimplicit-fallthrough -fno-common -Werror
+CPPFLAGS += -D_GNU_SOURCE -Iserver -Iserver/core -I$(B)/gen -MMD -MP
+LIBS    := $(shell pkg-config --libs libevent libevent_pthreads sqlite3 jansson 2>/dev/null) \
+           -lmbedtls -lmbedx509 -lmbedcrypto -lpthread -lm
+TEST_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+ifeq ($(VARIANT),asan)
+  OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  LDOPT := -fsanitize=address,undefined
+else ifeq ($(VARIANT),debug)
+  OPT := -O0 -g
+  LDOPT :=
+else
+  OPT := -O2 -g
+  LDOPT :=
+endif
+CFLAGS  := $(WARN) $(OPT) $(EXTRA_CFLAGS)
+LDFLAGS := $(LDOPT)
+
+SRC       := $(filter-out server/main.c,$(wildcard server/*.c server/core/*.c))
+OBJ       := $(SRC:%.c=$(B)/%.o) $(B)/gen/embedded.o
+TEST_SRC  := $(wildcard tests/unit/test_*.c)
+TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
+WEB_FILES  := $(shell find web -type f 2>/dev/null | LC_ALL=C sort)
+
+.PHONY: all deps run test asan bench clean unit integration browser fmt
+all: $(B)/delphi delphi
+
+delphi: $(B)/delphi
+	ln -sf $(B)/delphi delphi
+
+$(B)/delphi: $(B)/server/main.o $(B)/libdelphi.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/libdelphi.a: $(OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/%.o: %.c | $(B)/gen/embedded.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Build-time embedding: migrations and web assets become C arrays (tools/embed.sh).
+$(B)/gen/embedded.c: tools/embed.sh $(MIGRATIONS) $(WEB_FILES)
+	@mkdir -p $(B)/gen
+	sh tools/embed.sh $(B)/gen/embedded $(MIGRATIONS) -- $(WEB_FILES)
+$(B)/gen/embedded.h: $(B)/gen/embedded.c
+
+$(B)/gen/embedded.o: $(B)/gen/embedded.c
+	$(CC) $(CPPFLAGS) $(OPT) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(B)/libdelphi.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(B)/libdelphi.a $(LIBS) $(TEST_LIBS)
+
+$(B)/bench/%: bench/%.c $(B)/libdelphi.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(B)/libdelphi.a $(LIBS)
+
+deps:
+	@sh tools/install-deps.sh
+
+build-tests: $(B)/delphi $(TEST_BIN)
+
+test: deps
+	$(MAKE) build-tests
+	@sh tests/run.sh $(B)
+
+asan: deps
+	$(MAKE) VARIANT=asan build-tests
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  sh tests/run.sh build/asan
+
+bench: deps
+	$(MAKE) $(B)/delphi $(BENCH_BIN)
+	@sh bench/run.sh $(B)
+
+run: deps
+	$(MAKE) $(B)/delphi delphi
+	@sh tools/run.sh $(B)/delphi
+
+clean:
+	rm -rf build delphi
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+.PHONY: build-tests

@@ -1,0 +1,23 @@
+/*
+ * log — the server's and the CLI's diagnostics on stderr.
+ *
+ * log_warn appends strerror(errno); log_warnx does not; log_info / log_debug for the rest;
+ * fatal / fatalx log and exit(1): only at start-up, never while serving. Lines are prefixed with
+ * an ISO-8601 UTC time when log_set_timestamps(1) (the server); the CLI prints bare
+ * "delphi: ..." lines. Thread-safe (one fprintf per line). Never log secrets.
+ */
+#ifndef DELPHI_LOG_H
+#define DELPHI_LOG_H
+
+#define LOG_FMT(i) __attribute__((format(printf, i, i + 1)))
+
+void log_set_timestamps(int on);
+void log_set_verbose(int on);
+void log_info(const char *fmt, ...) LOG_FMT(1);
+void log_debug(const char *fmt, ...) LOG_FMT(1);
+void log_warn(const char *fmt, ...) LOG_FMT(1);
+void log_warnx(const char *fmt, ...) LOG_FMT(1);
+_Noreturn void fatal(const char *fmt, ...) LOG_FMT(1);
+_Noreturn void fatalx(const char *fmt, ...) LOG_FMT(1);
+
+#endif
