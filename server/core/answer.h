@@ -40,13 +40,23 @@ struct answer {
 
 void answer_release(struct answer *a); /* frees text; a becomes ANSWER_INIT */
 
-/* Parses the text form against q. Leading/trailing blanks are trimmed except for text answers. */
+/* Parses the text form against q. Leading/trailing blanks are trimmed except for text answers.
+ * Rules: ordinal: one of the label values, or "dont_know" if allowed; year: an integer in
+ * [year_min, year_max] or an allowed special; multi: option codes joined by ';' (each trimmed),
+ * distinct, in any order; "" is a valid answer selecting no option (mask 0); text: clean UTF-8
+ * (answer_is_clean_utf8) of at most max_length bytes, "" included.
+ * On success *out is overwritten without being released (pass an ANSWER_INIT or released
+ * answer); on failure it is untouched and err names the bad value. */
 int answer_parse_text(const struct survey_question *q, const char *s, struct answer *out,
 		      char err[ANSWER_ERR_MAX]);
-/* Parses the JSON form against q. Does not steal v. */
+/* Parses the JSON form against q, with the same rules and *out semantics. Numbers must be JSON
+ * integers (3.5 and 4.0 are rejected); a multi answer is an array of distinct strings ([] selects
+ * no option); a wrong JSON type gives "expected ..., got ...". Does not steal v. */
 int answer_from_json(const struct survey_question *q, const json_t *v, struct answer *out,
 		     char err[ANSWER_ERR_MAX]);
-/* The text form (caller frees) / the JSON form (new reference). */
+/* The text form (caller frees) / the JSON form (new reference), canonical: multi options in
+ * definition order. NULL when a does not fit q's kind (a special on a multi or text question, a
+ * mask with bits beyond q's options) or, for JSON, when a's text is not valid UTF-8. */
 char *answer_to_text(const struct survey_question *q, const struct answer *a);
 json_t *answer_to_json(const struct survey_question *q, const struct answer *a);
 
@@ -57,7 +67,8 @@ int answer_special_parse(const char *s);
 
 /* Cross-question rules of one expert's answers to one topic: answers[i] is the answer to
  * s->questions[i] or NULL if absent. Checks "not_before" (social_year >= tech_year when both are
- * years). On failure names the question key in *bad_key. */
+ * years; specials and absent answers are not compared). On failure names the question key in
+ * *bad_key (owned by s); on success sets it to NULL. bad_key may be NULL. */
 int answer_check_topic(const struct survey *s, const struct answer *const *answers,
 		       const char **bad_key, char err[ANSWER_ERR_MAX]);
 
