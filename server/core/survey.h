@@ -25,7 +25,15 @@
 #define SURVEY_MAX_LANGS 8
 #define SURVEY_MAX_OPTIONS 63 /* multi answers are stored as a 63-bit option mask */
 #define SURVEY_MAX_LABELS 16
-#define SURVEY_KEY_MAX 64    /* slugs, codes and keys: [A-Za-z0-9_-], 1..64 chars */
+#define SURVEY_KEY_MAX 64    /* 1..64 chars: slugs [a-z0-9-]; codes and keys [A-Za-z0-9_-] */
+#define SURVEY_LANG_MAX 16 /* language codes, e.g. "en", "pt-BR": [a-z]{2,3}(-[A-Za-z0-9]{1,8})* */
+#define SURVEY_MAX_FIELDS 100
+#define SURVEY_MAX_TOPICS 5000
+#define SURVEY_MAX_QUESTIONS 50
+#define SURVEY_MAX_ROUNDS 9
+#define SURVEY_SHORT_TEXT_MAX 500 /* bytes: titles, label and option texts */
+#define SURVEY_LONG_TEXT_MAX 4000 /* bytes: description, topic and question texts */
+#define SURVEY_FILE_MAX (64u << 20) /* survey_load_file refuses larger files */
 
 /* A multilingual text: text[i] is in survey->languages[i]; NULL where the definition gave none
  * (only the survey's first language is mandatory). */
@@ -62,7 +70,9 @@ struct survey_option {
 };
 
 /* Consensus rule (domain.md §3). Ordinal: iqr <= max_iqr and (agreement >= agree_high or
- * agreement <= agree_low). Year: iqr <= max_iqr. Defaults: ordinal 1 / 0.7 / 0.3, year 5. */
+ * agreement <= agree_low). Year: iqr <= max_iqr. Defaults: ordinal 1 / 0.7 / 0.3, year 5.
+ * Always agree_low <= agree_high. Year questions have agree_high = agree_low = 0 (unused);
+ * multi and text questions have all three 0. */
 struct survey_consensus {
 	double max_iqr;
 	double agree_high;
@@ -105,7 +115,7 @@ struct survey_topic {
 	char *code;
 	size_t field; /* index into survey.fields */
 	struct survey_i18n title;
-	struct survey_i18n text;
+	struct survey_i18n text; /* the statement; optional: may be all NULL */
 };
 
 /* Who is invited to round r + 1. */
@@ -143,7 +153,8 @@ struct survey {
 
 	int quantile_type;         /* 6 or 7 (default 7) */
 	int expertise_question;    /* index of the ordinal question defining the expert subgroup, or -1 */
-	int expertise_high;        /* label value that makes an answer "expert" (default: its max) */
+	int expertise_high;        /* label value that makes an answer "expert" (default: its max);
+				    * 0 when expertise_question is -1 */
 };
 
 /* A loader diagnostic, modelled on jansson's json_error_t. */
@@ -156,7 +167,8 @@ struct survey_error {
 };
 
 /* Loads and validates a definition. Returns 0 and sets *out, or -1 and fills *err (and sets
- * *out to NULL). */
+ * *out to NULL); err may be NULL. survey_load_string reads len bytes of json (no NUL needed);
+ * source names it in errors (NULL: "<string>"). Out of memory is reported as an error. */
 int survey_load_file(const char *path, struct survey **out, struct survey_error *err);
 int survey_load_string(const char *json, size_t len, const char *source, struct survey **out,
 		       struct survey_error *err);
@@ -165,7 +177,9 @@ int survey_load_string(const char *json, size_t len, const char *source, struct 
 void survey_free(struct survey *s);
 
 /* Formats err as one line for humans: "file:line:column: text" for syntax errors,
- * "file: path: text" otherwise. Writes at most size bytes, always NUL-terminated. */
+ * "file: path: text" otherwise ("file: text" when the path is empty, i.e. the problem is in the
+ * top-level object or the file itself). Writes at most size bytes, always NUL-terminated
+ * (nothing when size is 0). */
 void survey_error_format(const struct survey_error *err, char *out, size_t size);
 
 /* Look-ups by code/key: the index, or -1 if there is none. O(n). */
@@ -175,10 +189,12 @@ int survey_question_index(const struct survey *s, const char *key);
 int survey_option_index(const struct survey_question *q, const char *code);
 /* The label with this value, or NULL. */
 const struct survey_label *survey_label_by_value(const struct survey_question *q, int value);
-/* The index of lang in s->languages, or -1. */
+/* The index of lang in s->languages, or -1. Compares ASCII case-insensitively, as language
+ * tags are ("pt-br" finds "pt-BR"). */
 int survey_language_index(const struct survey *s, const char *lang);
 
-/* The text in lang, falling back to the survey's first language, then to any; "" if none. */
+/* The text in lang, falling back to the survey's first language, then to any; "" if none.
+ * lang may be NULL (the first language). Never returns NULL. */
 const char *survey_text(const struct survey *s, const struct survey_i18n *t, const char *lang);
 
 const char *survey_kind_name(enum survey_kind kind); /* "ordinal", "year", "multi", "text" */
