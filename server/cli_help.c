@@ -1,0 +1,132 @@
+/*
+ * cli_help — `delphi help [COMMAND]` and `delphi COMMAND --help`: the overview and one page per
+ * command group. One table; a command group's owner keeps its entry up to date.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct help_page {
+	const char *name;
+	const char *summary; /* one line for the overview */
+	const char *text;    /* the page */
+};
+
+static const struct help_page pages[] = {
+	{ "init", "create the database, or bring its schema up to date",
+	  "usage: delphi init\n"
+	  "\n"
+	  "Creates the database file (--db PATH, default ./delphi.db) if it does not exist and\n"
+	  "applies the schema migrations it lacks; prints the schema version. Safe to run again.\n"
+	  "Every other command needs the database to exist (and migrates it too when this delphi\n"
+	  "is newer).\n" },
+	{ "survey", "load survey definitions; list and show them",
+	  "usage: delphi survey load FILE\n"
+	  "       delphi survey list\n"
+	  "       delphi survey show SLUG\n"
+	  "\n"
+	  "load   Validates the survey definition FILE (JSON; see docs/survey-format.md) and\n"
+	  "       stores it under its slug. Problems are printed with their place in the file and\n"
+	  "       nothing is stored. Loading the same definition again changes nothing; a changed\n"
+	  "       definition replaces the stored one until the survey's first round is opened\n"
+	  "       (fields, topics and questions are matched by code), and is refused after that.\n"
+	  "list   The surveys: slug, latest round and its state, number of experts, title.\n"
+	  "show   One survey: its fields with their topic counts, questions, rounds run.\n" },
+	{ "experts", "import experts (and hand out their links); list them",
+	  "usage: delphi experts import --survey SLUG [--public-url URL] FILE.csv\n"
+	  "       delphi experts list --survey SLUG\n"
+	  "\n"
+	  "import  Reads experts from FILE.csv (\"-\": standard input). The first row names the\n"
+	  "        columns, in any order: id,name,email,sector,fields\n"
+	  "          id      your identifier for the expert, unique in the survey\n"
+	  "          name    the expert's name; email may be empty\n"
+	  "          sector  academia, industry, government or other\n"
+	  "          fields  the codes of the expert's fields, separated by ';'\n"
+	  "        Every row is checked before anything is stored: one bad row and nothing is\n"
+	  "        imported. New experts get a personal link, printed once on standard output as\n"
+	  "        CSV id,token,link (link = URL/e/TOKEN); only a hash of the token is stored, so\n"
+	  "        keep the output safe and send each expert their own link. Importing an id that\n"
+	  "        exists updates its name, email, sector and fields and keeps its link (no line\n"
+	  "        is printed for it). Experts added while round 1 is open are invited to it.\n"
+	  "        URL: --public-url, else DELPHI_PUBLIC_URL, else https://localhost:8443.\n"
+	  "list    The experts as CSV: id,name,sector,fields,pseudonym (never tokens).\n" },
+	{ "round", "open and close rounds; see how a round is going",
+	  "usage: delphi round open --survey SLUG\n"
+	  "       delphi round close --survey SLUG\n"
+	  "       delphi round status --survey SLUG [--round N]\n"
+	  "\n"
+	  "open    Opens the next round. Round 1 invites every expert; a later round invites\n"
+	  "        those who answered the round before (or everyone, if the definition's\n"
+	  "        rounds.invite is \"all\"). Refused while a round is open or when all rounds\n"
+	  "        have run.\n"
+	  "close   Closes the open round.\n"
+	  "status  The latest round (or round N): its state, and per field the experts invited,\n"
+	  "        the respondents so far and their answers.\n" },
+	{ "answers", "import answers collected elsewhere; export all answers",
+	  "usage: delphi answers import --survey SLUG --round N [--force] FILE.csv\n"
+	  "       delphi answers export --survey SLUG [--round N]\n"
+	  "\n"
+	  "import  Reads answers from FILE.csv (\"-\": standard input), one per row, with the\n"
+	  "        columns expert,topic,question,value: the expert's id (as imported), a topic\n"
+	  "        code, a question key and the answer in text form (a label value such as 4, a\n"
+	  "        year, dont_know / already / never, option codes separated by ';', or text).\n"
+	  "        The expert must be invited to round N and belong to the topic's field. Every\n"
+	  "        row is checked, also together with the expert's answers already stored for the\n"
+	  "        same topic, before anything is stored: one bad row and nothing is imported.\n"
+	  "        An answer replaces a stored answer to the same question. Round N must be open;\n"
+	  "        --force imports into a closed round (late answers), noted in the audit log.\n"
+	  "export  Every stored answer (of round N only, with --round) as CSV on standard output:\n"
+	  "        round,pseudonym,sector,topic,field,expertise,question,value, where expertise is\n"
+	  "        the expert's own expertise answer for the topic in that round. Ordered by round,\n"
+	  "        topic and question (in the definition's order), then pseudonym.\n" },
+	{ "aggregate", "compute a round's statistics (not available yet)",
+	  "usage: delphi aggregate ...\n\nNot available yet.\n" },
+	{ "report", "write the report of a survey (not available yet)",
+	  "usage: delphi report ...\n\nNot available yet.\n" },
+	{ "serve", "run the HTTPS server (not available yet)",
+	  "usage: delphi serve ...\n\nNot available yet.\n" },
+	{ "help", "show this overview, or the help of one command",
+	  "usage: delphi help [COMMAND]\n"
+	  "       delphi COMMAND --help\n" },
+};
+
+#define N_PAGES (sizeof pages / sizeof pages[0])
+
+static const char overview_head[] =
+	"usage: delphi [--db PATH] COMMAND [ARGS...]\n"
+	"\n"
+	"delphi runs Delphi surveys: experts rate science and technology topics over several\n"
+	"rounds, seeing the panel's answers of the round before.\n"
+	"\n"
+	"commands:\n";
+
+static const char overview_tail[] =
+	"\n"
+	"options (anywhere on the command line):\n"
+	"  --db PATH   the database file (default ./delphi.db, or DELPHI_DB from the environment)\n"
+	"  --help, -h  help on the command\n"
+	"\n"
+	"exit status: 0 done; 1 failed (including a refused change, such as opening a round while\n"
+	"another is open); 2 bad usage or bad input (nothing was changed).\n"
+	"\n"
+	"A first survey: delphi init; delphi survey load survey-defs/foresight-2050.json;\n"
+	"delphi experts import --survey foresight-2050 experts.csv > links.csv;\n"
+	"delphi round open --survey foresight-2050; ... delphi round close --survey foresight-2050\n";
+
+int cli_help(const char *name)
+{
+	if (!name) {
+		fputs(overview_head, stdout);
+		for (size_t i = 0; i < N_PAGES; i++)
+			printf("  %-10s %s\n", pages[i].name, pages[i].summary);
+		fputs(overview_tail, stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < N_PAGES; i++)
+		if (!strcmp(pages[i].name, name)) {
+			fputs(pages[i].text, stdout);
+			return 0;
+		}
+	return -1;
+}

@@ -1,0 +1,53 @@
+/*
+ * db_int — what db.c shares with db_*.c: the connection struct, the statement cache and the
+ * error helpers. Only db.c and db_*.c include this header (and through it <sqlite3.h>).
+ */
+#ifndef DELPHI_DB_INT_H
+#define DELPHI_DB_INT_H
+
+#include <sqlite3.h>
+
+#include "db.h"
+
+struct db_cached {
+	const char *sql; /* the key: the address of a string literal / static array */
+	sqlite3_stmt *stmt;
+};
+
+struct db {
+	sqlite3 *conn;
+	struct db_cached *cache; /* cache[0..n_cache) */
+	size_t n_cache, cap_cache;
+	char err[DB_ERR_MAX];
+};
+
+/*
+ * The prepared statement for sql, prepared on first use and cached for the connection's life.
+ * sql must have static storage duration: its address is the cache key, so each statement is one
+ * named static string in the file that uses it. O(number of cached statements).
+ * Returns NULL (with db->err set) on failure. After stepping, call db_done on it.
+ */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+
+/* sqlite3_reset + sqlite3_clear_bindings: call right after the last step, on every path, so no
+ * statement keeps a read transaction open or points at the caller's buffers. NULL is a no-op. */
+void db_done(sqlite3_stmt *st);
+
+/* Sets db->err to "what: <sqlite's message>" and returns -1. */
+int db_fail(struct db *db, const char *what);
+/* Sets db->err to the formatted text and returns -1. */
+int db_failf(struct db *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Steps a statement that returns no rows (or whose rows are ignored) to completion and resets
+ * it. Returns 0, or -1 with db_fail(db, what). */
+int db_exec_stmt(struct db *db, sqlite3_stmt *st, const char *what);
+
+/* Asserts that a write happens inside a transaction (see db.h). */
+#define DB_ASSERT_TXN(db) assert(!sqlite3_get_autocommit((db)->conn))
+
+/* Copies column col of the current row (text, or "" when NULL) into out[size]. */
+void db_column_copy(sqlite3_stmt *st, int col, char *out, size_t size);
+/* Column col as text, "" when NULL (never NULL). */
+const char *db_column_text(sqlite3_stmt *st, int col);
+
+#endif
