@@ -332,7 +332,8 @@ static int read_rows(struct import *im, const char *data, size_t len)
 {
 	if (cli_util_read_csv(&im->errs, data, len, columns, N_COLS, row_cb, im))
 		return -1;
-	qsort(im->rows.v, im->rows.n, sizeof *im->rows.v, by_key);
+	if (im->rows.n) /* qsort's base may not be NULL, even for 0 elements */
+		qsort(im->rows.v, im->rows.n, sizeof *im->rows.v, by_key);
 	return check_topics(im);
 }
 
