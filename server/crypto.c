@@ -52,13 +52,6 @@ void crypto_release(void)
 	pthread_mutex_unlock(&init_lock);
 }
 
-/* Exposed to tls.c (declared there) so TLS uses the same DRBG. */
-void *crypto_drbg_context(void);
-void *crypto_drbg_context(void)
-{
-	return &drbg;
-}
-
 int crypto_random(void *buf, size_t len)
 {
 	if (!initialised && crypto_init())

@@ -92,7 +92,9 @@ void tls_server_stats(struct tls_server *ts, struct tls_stats *out);
 
 /* The evhttp bevcb: evhttp_set_bevcb(http, tls_bevcb, ts). Returns a bufferevent_filter running
  * TLS over a socket bufferevent whose fd evhttp sets right after (bufferevent_setfd); NULL on
- * allocation failure (evhttp then drops the connection). A fatal TLS error is reported to evhttp
+ * allocation failure. Beware: evhttp 2.1.12 does not drop a connection whose bevcb returns NULL,
+ * it makes a plain socket bufferevent and would speak plaintext, so never hand this function to
+ * evhttp_set_bevcb directly: wrap it (httpd.c does) and close the connection on NULL. A fatal TLS error is reported to evhttp
  * as BEV_EVENT_ERROR, a peer's close_notify/FIN as BEV_EVENT_EOF. Sets TCP_NODELAY on the socket.
  * evhttp's timeouts (evhttp_set_timeout) apply as the filter's read/write timeouts; note that in
  * 2.1.12 the read timeout stays armed while a long reply is being written. */
