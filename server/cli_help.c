@@ -60,7 +60,8 @@ static const struct help_page pages[] = {
 	  "        those who answered the round before (or everyone, if the definition's\n"
 	  "        rounds.invite is \"all\"). Refused while a round is open or when all rounds\n"
 	  "        have run.\n"
-	  "close   Closes the open round.\n"
+	  "close   Closes the open round and computes its statistics (see 'delphi help\n"
+	  "        aggregate'); prints how many topics reached consensus.\n"
 	  "status  The latest round (or round N): its state, and per field the experts invited,\n"
 	  "        the respondents so far and their answers.\n" },
 	{ "answers", "import answers collected elsewhere; export all answers",
@@ -80,12 +81,51 @@ static const struct help_page pages[] = {
 	  "        round,pseudonym,sector,topic,field,expertise,question,value, where expertise is\n"
 	  "        the expert's own expertise answer for the topic in that round. Ordered by round,\n"
 	  "        topic and question (in the definition's order), then pseudonym.\n" },
-	{ "aggregate", "compute a round's statistics (not available yet)",
-	  "usage: delphi aggregate ...\n\nNot available yet.\n" },
-	{ "report", "write the report of a survey (not available yet)",
-	  "usage: delphi report ...\n\nNot available yet.\n" },
+	{ "aggregate", "compute (again) a round's statistics",
+	  "usage: delphi aggregate --survey SLUG [--round N]\n"
+	  "\n"
+	  "Computes the statistics of round N (default: the latest round) for every topic,\n"
+	  "question and group (all respondents, the experts, each sector), with the stability\n"
+	  "against the round before, and replaces the round's stored statistics with them.\n"
+	  "'delphi round close' does this already; run it again after late answers (answers\n"
+	  "import --force). On an open round the statistics are provisional. Prints the number\n"
+	  "of rows written and of topics that reached consensus. See docs/reports.md.\n" },
+	{ "report", "write a round's report as CSV, JSON or printable HTML",
+	  "usage: delphi report --survey SLUG [--round N] [--format csv|json|html] [--lang L]\n"
+	  "                     [--out FILE]\n"
+	  "\n"
+	  "Writes the report of round N from its stored statistics (default: the latest round;\n"
+	  "while a round after the first is open, the round before it), to standard output or\n"
+	  "FILE.\n"
+	  "  csv   one row per topic, question (multi: question/option) and group, with n, the\n"
+	  "        shares of don't know / already / never, mean, sd, quartiles, IQR, index,\n"
+	  "        agreement, share, consensus and the stability columns (default format)\n"
+	  "  json  the same numbers nested by field and topic, with the survey's metadata, the\n"
+	  "        consensus rules and each question's distribution\n"
+	  "  html  one self-contained page to print on A4: summary, importance ranking and\n"
+	  "        realization timeline per field, a page per topic with charts and tables\n"
+	  "--lang picks the language of the texts (default: the survey's first). The layouts\n"
+	  "are described in docs/reports.md.\n" },
 	{ "serve", "run the HTTPS server (not available yet)",
 	  "usage: delphi serve ...\n\nNot available yet.\n" },
+	{ "user", "manage the console's users: add, list, change passwords, disable",
+	  "usage: delphi user add NAME --role admin|coordinator|planner\n"
+	  "       delphi user list\n"
+	  "       delphi user passwd NAME\n"
+	  "       delphi user disable NAME\n"
+	  "       delphi user enable NAME\n"
+	  "\n"
+	  "add      Adds a user of the web console. NAME: 1 to 64 of a-z, 0-9, '.', '_', '-', '@',\n"
+	  "         starting with a letter or a digit. Roles: admin (manages users), coordinator\n"
+	  "         (runs surveys and rounds), planner (reads results, exports reports).\n"
+	  "passwd   Sets a new password for NAME and ends all of NAME's sessions.\n"
+	  "list     The users: name, role, state (active or disabled), when added.\n"
+	  "disable  Stops NAME from logging in and ends all of NAME's sessions; enable undoes it.\n"
+	  "\n"
+	  "Passwords are never taken from the command line. On a terminal, add and passwd ask for\n"
+	  "the password twice without showing it; otherwise they read it from the first line of\n"
+	  "standard input (printf '%s\\n' \"$PASSWORD\" | delphi user add ...). A password has 12\n"
+	  "characters at least and 1024 bytes at most; only a salted PBKDF2 hash of it is stored.\n" },
 	{ "help", "show this overview, or the help of one command",
 	  "usage: delphi help [COMMAND]\n"
 	  "       delphi COMMAND --help\n" },

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_report.h"
 #include "cli_util.h"
 #include "db.h"
 #include "log.h"
@@ -123,6 +124,13 @@ static int round_close(const struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_FAIL;
 		goto out;
 	}
+	/* The closed round's statistics, computed in this same transaction: a round is never
+	 * closed without them. */
+	struct cli_report_agg agg;
+	if (cli_report_aggregate(db, sv, &r, &agg)) {
+		rc = cli_util_db_fail(db);
+		goto out;
+	}
 	char detail[160];
 	snprintf(detail, sizeof detail, "survey=%s round=%d", slug, r.number);
 	if (db_audit(db, "cli", "round.close", detail) || db_commit(db)) {
@@ -130,6 +138,7 @@ static int round_close(const struct cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	printf("round %d of %s is closed\n", r.number, slug);
+	cli_report_summary(sv, &r, &agg);
 	if (r.number < sv->survey->n_rounds)
 		printf("next: open round %d with 'delphi round open --survey %s'\n", r.number + 1,
 		       slug);

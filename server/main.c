@@ -22,6 +22,7 @@ static const struct command {
 	{ "aggregate", cli_aggregate },
 	{ "report", cli_report },
 	{ "serve", cli_serve },
+	{ "user", cli_user },
 };
 
 static const struct command *find_command(const char *name)
