@@ -43,7 +43,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 WEB_FILES  := $(shell find web -type f 2>/dev/null | LC_ALL=C sort)
 
-.PHONY: all deps run test asan bench clean unit integration browser fmt
+.PHONY: all deps test-deps run test asan bench fuzz clean
 all: $(B)/delphi delphi
 
 delphi: $(B)/delphi
@@ -77,21 +77,26 @@ $(B)/bench/%: bench/%.c $(B)/libdelphi.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(B)/libdelphi.a $(LIBS)
 
+# Debian packages (and the browser tests' npm packages) that are missing, installed once.
 deps:
-	@sh tools/install-deps.sh
+	@sh tools/install-deps.sh build
+test-deps:
+	@sh tools/install-deps.sh build test
+	@sh tools/install-browser-deps.sh
 
 build-tests: $(B)/delphi $(TEST_BIN)
 
-test: deps
+test: test-deps
 	$(MAKE) build-tests
 	@sh tests/run.sh $(B)
 
-asan: deps
+asan: test-deps
 	$(MAKE) VARIANT=asan build-tests
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  sh tests/run.sh build/asan
 
 bench: deps
+	@sh tools/install-deps.sh build bench
 	$(MAKE) $(B)/delphi $(BENCH_BIN)
 	@sh bench/run.sh $(B)
 
