@@ -4,10 +4,11 @@
  *
  * An import is all or nothing and runs inside one write transaction, so what it checks against
  * (experts, invitations, answers already stored) cannot change under it: each row is checked on
- * its own (expert invited to the round and in the topic's field, topic, question, value), then
- * every expert's answers to a topic together with those already stored (social_year not before
- * tech_year). One problem anywhere and nothing is written. Answers replace stored answers to the
- * same question.
+ * its own (expert invited to the round, topic, question, value), then every expert's answers to a
+ * topic together with those already stored (social_year not before tech_year). One problem
+ * anywhere and nothing is written. Answers replace stored answers to the same question.
+ * An expert may answer any topic of the survey, not only those of their own fields (which the
+ * survey page merely pre-selects), as on the web.
  *
  * A closed round takes answers only with --force (late paper answers), which the audit log
  * records.
@@ -96,8 +97,6 @@ struct expert_cache {
 	int found; /* DB_FOUND / DB_NOT_FOUND */
 	struct db_expert_ref ref;
 	int invited;
-	int64_t field_id; /* the last field asked about, and the answer */
-	int in_field;
 };
 
 struct import {
@@ -120,7 +119,6 @@ static int lookup_expert(struct import *im, const char *ext_id)
 	snprintf(c->ext_id, sizeof c->ext_id, "%s", ext_id);
 	c->found = db_expert_by_ext_id(im->db, im->sv->id, ext_id, &c->ref);
 	c->invited = 0;
-	c->field_id = 0;
 	if (c->found < 0)
 		return -1;
 	if (c->found == DB_FOUND && (c->invited = db_round_is_invited(im->db, im->round->id,
@@ -129,16 +127,6 @@ static int lookup_expert(struct import *im, const char *ext_id)
 	if (strlen(ext_id) >= sizeof c->ext_id)
 		c->found = DB_NOT_FOUND; /* cannot be an id: they are shorter */
 	return 0;
-}
-
-static int in_field(struct import *im, int64_t field_id)
-{
-	struct expert_cache *c = &im->cache;
-	if (c->field_id != field_id) {
-		c->in_field = db_expert_has_field(im->db, c->ref.id, field_id);
-		c->field_id = c->in_field < 0 ? 0 : field_id;
-	}
-	return c->in_field;
 }
 
 static void list_questions(const struct survey *s, struct buf *out)
@@ -179,19 +167,6 @@ static void check_row(struct import *im, const struct csv_row *r, const size_t *
 		cli_util_error(&im->errs, row, "there is no topic \"%s\" in survey %s", code,
 			       s->slug);
 		bad = 1;
-	} else if (!bad) {
-		size_t f = s->topics[t].field;
-		int in = in_field(im, im->sv->field_ids[f]);
-		if (in < 0) {
-			im->failed = 1;
-			return;
-		}
-		if (!in) {
-			cli_util_error(&im->errs, row,
-				       "expert \"%s\" is not in field %s, to which topic %s belongs",
-				       ext_id, s->fields[f].code, code);
-			bad = 1;
-		}
 	}
 	int q = survey_question_index(s, key);
 	struct answer a = ANSWER_INIT;

@@ -1,24 +1,44 @@
 /*
  * cli_serve — `delphi serve`: reads the settings (cfg.h), loads or makes the TLS certificate,
- * starts the HTTPS server (httpd.h), prints the URL and the certificate's fingerprint, then waits
+ * opens the database through the group-commit writer (writer.h), starts the HTTPS server
+ * (httpd.h) with the API (api.h), prints the URL and the certificate's fingerprint, then waits
  * for signals on this thread: SIGHUP reloads the certificate and key, SIGTERM / SIGINT stop
  * gracefully (a second one stops at once). Exit status 0 after a signal-initiated stop.
+ *
+ * A missing database file is created with the current schema (as `delphi init` would), so that
+ * `delphi serve` works from nothing; a database without a survey is served all the same (every
+ * invitation link is then unknown) and the log says how to load one. The writer opens the file
+ * read-write first and migrates it; then each event thread opens its own read-only connection.
+ *
+ * Sessions that are over (auth.h: idle or past their end) are deleted at start and then hourly,
+ * by a job of the writer.
+ *
+ * Shutdown order (writer.h, httpd.h): stop the listeners and let requests in flight finish
+ * (httpd_stop, httpd_join), then commit what the writer still holds and stop it (writer_stop),
+ * then run the completions still queued and close the read connections (httpd_free).
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "api.h"
+#include "auth.h"
 #include "buf.h"
 #include "cfg.h"
 #include "cli.h"
+#include "db.h"
 #include "httpd.h"
 #include "log.h"
+#include "metrics.h"
 #include "static.h"
 #include "tls.h"
+#include "writer.h"
 
 static const char *env_get(const char *name, void *arg)
 {
@@ -36,6 +56,87 @@ static void print_usage(void)
 	cfg_usage(&b);
 	fputs(b.data, stdout);
 	buf_release(&b);
+}
+
+/* writer_options.on_commit: the group-commit figures for /metrics. */
+static void on_commit(void *arg, size_t jobs, uint64_t usec)
+{
+	metrics_observe_commit(arg, jobs, usec);
+}
+
+static int count_survey(const struct db_survey_info *info, void *arg)
+{
+	(void)info;
+	++*(long *)arg;
+	return 0;
+}
+
+/* Says in the log when there is nothing to answer yet (read-only look, after the writer made
+ * sure the file exists and is migrated). */
+static void note_empty(const char *path)
+{
+	struct db *db = NULL;
+	char err[DB_ERR_MAX];
+	long n = 0;
+	if (db_open(path, DB_READONLY, &db, err) || db_survey_list(db, count_survey, &n) < 0) {
+		log_warnx("%s", db ? db_error(db) : err);
+	} else if (n == 0) {
+		log_info("database %s holds no survey yet: load one with 'delphi --db %s survey load "
+			 "FILE' (the server need not stop)", path, path);
+	}
+	db_close(db);
+}
+
+/* ---- Purging finished sessions ---- */
+
+#define PURGE_INTERVAL 3600 /* seconds */
+
+struct purge {
+	struct writer_job wj;
+	atomic_int queued; /* a job struct must not be submitted again while queued */
+};
+
+static int purge_run(struct db *db, void *arg, char *err, size_t errlen)
+{
+	(void)arg;
+	int64_t n = db_session_purge(db, (int64_t)time(NULL), AUTH_USER_IDLE, AUTH_EXPERT_IDLE);
+	if (n < 0) {
+		snprintf(err, errlen, "%s", db_error(db));
+		return -1;
+	}
+	return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+static void purge_done(void *arg, int rc, const char *err)
+{
+	struct purge *p = arg;
+	if (rc == WRITER_FAILED)
+		log_warnx("cannot purge the finished sessions: %s", err);
+	else if (rc > 0)
+		log_info("purged %d finished session(s)", rc);
+	atomic_store(&p->queued, 0);
+}
+
+static void purge_submit(struct writer *w, struct purge *p)
+{
+	if (atomic_exchange(&p->queued, 1))
+		return; /* the last one is still waiting */
+	p->wj.run = purge_run;
+	p->wj.done = purge_done;
+	p->wj.arg = p;
+	writer_submit(w, &p->wj);
+}
+
+/* The read-only connections close last (httpd_free, after the writer stopped), and a read-only
+ * connection cannot fold the WAL back into the database: one read-write open and close does it,
+ * so a stopped server leaves no -wal / -shm files behind. */
+static void tidy_wal(const char *path)
+{
+	struct db *db = NULL;
+	char err[DB_ERR_MAX];
+	if (db_open(path, DB_READWRITE, &db, err))
+		log_warnx("%s", err);
+	db_close(db);
 }
 
 /* The URL users open: --public-url, else https://HOST:PORT/ from the listen address. */
@@ -60,6 +161,10 @@ int cli_serve(const struct cli_ctx *ctx, int argc, char **argv)
 	struct tls_server *tls = NULL;
 	struct static_site *site = NULL;
 	struct httpd *h = NULL;
+	struct writer *w = NULL;
+	struct api *api = NULL;
+	struct purge purge = { .queued = 0 };
+	time_t purged_at = 0;
 	sigset_t sigs, old;
 	char err[512], url[1100], fp[TLS_FINGERPRINT_SIZE];
 	int rc = CLI_FAIL, masked = 0, stopping = 0;
@@ -80,10 +185,6 @@ int cli_serve(const struct cli_ctx *ctx, int argc, char **argv)
 	if (a < 0 || cfg_finish(&c, err, sizeof err))
 		goto usage;
 
-	/* TODO(db step): open c.db here (WAL, synchronous per c.durability), start the writer
-	 * thread, and give each event thread its read connection through httpd_options.thread_init;
-	 * stop the writer after httpd_join. Until then serve opens no database. */
-
 	struct tls_options to = {.cert_path = c.cert, .key_path = c.key};
 	if (tls_server_new(&to, &tls, err, sizeof err)) {
 		log_warnx("%s", err);
@@ -92,6 +193,10 @@ int cli_serve(const struct cli_ctx *ctx, int argc, char **argv)
 	if (c.web_dir ? static_site_dir(c.web_dir, &site, err, sizeof err)
 		      : static_site_embedded(&site, err, sizeof err)) {
 		log_warnx("%s", err);
+		goto out;
+	}
+	if (!(api = api_new(c.db, site))) {
+		log_warnx("out of memory");
 		goto out;
 	}
 
@@ -114,11 +219,32 @@ int cli_serve(const struct cli_ctx *ctx, int argc, char **argv)
 		.shutdown_timeout = (int)c.shutdown_timeout,
 		.max_connections = c.max_connections,
 		.tls = tls,
-		.routes = NULL, /* TODO(api step): the api_*.c route table (api.h) */
-		.nroutes = 0,
+		.routes = api_routes,
+		.nroutes = api_nroutes,
 		.site = site,
+		.authorize = api_auth_authorize,
+		.thread_init = api_thread_init,
+		.thread_fini = api_thread_fini,
+		.app = api,
 	};
-	if (httpd_new(&o, &h, err, sizeof err) || httpd_start(h, err, sizeof err)) {
+	if (httpd_new(&o, &h, err, sizeof err)) {
+		log_warnx("%s", err);
+		goto out;
+	}
+	/* The writer before the event threads: it creates and migrates the file they open. */
+	struct writer_options wo = {
+		.durability = c.durability == CFG_DURABILITY_FULL ? WRITER_FULL : WRITER_NORMAL,
+		.create = 1,
+		.on_commit = on_commit,
+		.on_commit_arg = httpd_metrics(h),
+	};
+	if (!(w = writer_new(c.db, &wo, err, sizeof err))) {
+		log_warnx("%s", err);
+		goto out;
+	}
+	api_set_writer(api, w);
+	note_empty(c.db);
+	if (httpd_start(h, err, sizeof err)) {
 		log_warnx("%s", err);
 		goto out;
 	}
@@ -136,6 +262,10 @@ int cli_serve(const struct cli_ctx *ctx, int argc, char **argv)
 	rc = CLI_OK;
 	while (httpd_running(h) > 0) {
 		struct timespec ts = {0, 100 * 1000 * 1000};
+		if (!stopping && time(NULL) - purged_at >= PURGE_INTERVAL) {
+			purged_at = time(NULL);
+			purge_submit(w, &purge);
+		}
 		int sig = sigtimedwait(&sigs, NULL, &ts);
 		if (sig < 0) {
 			if (errno != EAGAIN && errno != EINTR)
@@ -160,6 +290,7 @@ int cli_serve(const struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	httpd_join(h);
+	writer_stop(w); /* commits what is queued; its completions run in httpd_free */
 	if (!stopping) {
 		log_warnx("the event threads stopped unexpectedly");
 		rc = CLI_FAIL;
@@ -171,7 +302,13 @@ usage:
 	log_warnx("serve: %s", err);
 	rc = CLI_USAGE;
 out:
+	if (w)
+		writer_stop(w); /* before httpd_free, which must come after the last req_post */
 	httpd_free(h);
+	if (w)
+		tidy_wal(c.db);
+	writer_free(w);
+	api_free(api);
 	static_site_free(site);
 	tls_server_free(tls);
 	cfg_release(&c);

@@ -808,6 +808,9 @@ static int parse_question(struct loader *ld, const char *qpath, json_t *qo, json
 	if (get_code(ld, p, v, false, &q->key) ||
 	    unique(ld, seen, p, "questions", "key", q->key, index))
 		return -1;
+	/* The API's answers object holds the question keys and this member (docs/api.md). */
+	if (!strcmp(q->key, "reasons"))
+		return fail(ld, p, "\"reasons\" is reserved: choose another key");
 	if (!(v = required(ld, qpath, qo, "kind")))
 		return -1;
 	join_key(p, qpath, "kind");

@@ -12,6 +12,8 @@ set -u
 : "${DELPHI:?set DELPHI to the delphi binary}"
 DATA=$(cd "$(dirname "$0")/../data/cli" && pwd)
 SAMPLE=$(cd "$(dirname "$0")/../.." && pwd)/survey-defs/foresight-2050.json
+# The schema version a new database gets: one per migration file (0001, 0002, ...).
+SCHEMA=$(ls "$(dirname "$0")/../../db/migrations/"*.sql | wc -l | tr -d ' ')
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 DB=$T/delphi.db
@@ -109,15 +111,15 @@ checks=$((checks + 1))
 
 # ---- init: creates and migrates; idempotent ---------------------------------------------------
 run 0 init
-same "init output" "$(cat "$T/out")" "$DB: schema version 1"
-same "user_version" "$(sql 'PRAGMA user_version')" "1"
+same "init output" "$(cat "$T/out")" "$DB: schema version $SCHEMA"
+same "user_version" "$(sql 'PRAGMA user_version')" "$SCHEMA"
 same "tables" "$(sql "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master
 	WHERE type = 'table' ORDER BY name)")" \
 	"answers audit_log expert_fields experts fields invitations questions rounds sessions stats surveys topics users"
 same "journal mode" "$(sql 'PRAGMA journal_mode')" "wal"
 run 0 init
-same "init again" "$(cat "$T/out")" "$DB: schema version 1"
-same "one migration" "$(sql "SELECT count(*) FROM audit_log WHERE action = 'db.migrate'")" "1"
+same "init again" "$(cat "$T/out")" "$DB: schema version $SCHEMA"
+same "each migration once" "$(sql "SELECT count(*) FROM audit_log WHERE action = 'db.migrate'")" "$SCHEMA"
 # DELPHI_DB names the database when --db does not.
 checks=$((checks + 1))
 DELPHI_DB=$DB "$DELPHI" survey list >/dev/null 2>"$T/err" || fail "DELPHI_DB: $(cat "$T/err")"
@@ -126,7 +128,7 @@ cp "$DB" "$T/newer.db"
 sqlite3 "$T/newer.db" "PRAGMA user_version = 99"
 checks=$((checks + 1))
 "$DELPHI" --db "$T/newer.db" init >/dev/null 2>"$T/err" && fail "newer schema accepted"
-has "$T/err" "schema version 99 is newer than this delphi knows (1)"
+has "$T/err" "schema version 99 is newer than this delphi knows ($SCHEMA)"
 # A file that is not a database.
 echo "hello" >"$T/text.db"
 checks=$((checks + 1))
@@ -295,19 +297,21 @@ has "$T/out" "all                 6            3       12"
 before=$(sum)
 run 2 answers import --survey cli-test --round 1 "$DATA/answers-bad.csv"
 has "$T/err" "answers-bad.csv: row 2: expert \"E1\", topic AI-01: "
-has "$T/err" "answers-bad.csv: row 3: expert \"E1\" is not in field EN, to which topic EN-01 belongs"
+# Rows 3 (E1, field AI, on EN-01) and 8 (E3, field EN, on AI-02) are fine: an expert may answer
+# any topic of the survey, not only those of their own fields.
+hasnt "$T/err" "row 3:"
+hasnt "$T/err" "row 8:"
 has "$T/err" "answers-bad.csv: row 4: there is no expert \"E99\" in survey cli-test"
 has "$T/err" "answers-bad.csv: row 5: importance: "
 has "$T/err" "answers-bad.csv: row 7: repeats row 6 (the same expert, topic and question)"
-has "$T/err" "answers-bad.csv: row 8: expert \"E3\" is not in field AI, to which topic AI-02 belongs"
 has "$T/err" "answers-bad.csv: row 9: there is no question \"bogus\" (the questions: expertise, importance, tech_year, social_year, measures, comment)"
 has "$T/err" "answers-bad.csv: row 10: tech_year: "
 has "$T/err" "answers-bad.csv: row 11: measures: "
 hasnt "$T/err" "row 6:"
-has "$T/err" "answers-bad.csv: 9 problems; nothing was imported"
+has "$T/err" "answers-bad.csv: 7 problems; nothing was imported"
 # Problems are listed in row order, whichever check found them.
 same "row order" "$(grep -o 'row [0-9]*:' "$T/err" | tr '\n' ' ')" \
-	"row 2: row 3: row 4: row 5: row 7: row 8: row 9: row 10: row 11: "
+	"row 2: row 4: row 5: row 7: row 9: row 10: row 11: "
 same "bad answers leave the file as it was" "$(sum)" "$before"
 # A new tech_year later than the social_year stored before (2035) is caught too.
 run 2 answers import --survey cli-test --round 1 "$DATA/answers-conflict-stored.csv"
@@ -401,6 +405,13 @@ has "$T/out" "experts: 6"
 same "audit" "$(sql "SELECT group_concat(action || ':' || n, ' ') FROM (SELECT action, count(*) AS n
 	FROM audit_log WHERE actor = 'cli' GROUP BY action ORDER BY action)")" \
 	"answers.import:3 experts.import:4 round.close:2 round.open:2 survey.load:4"
+
+# A topic outside the expert's fields is taken (E1 is in AI only; EN-01 is in EN).
+printf 'expert,topic,question,value\nE1,EN-01,importance,2\n' >"$T/other-field.csv"
+run 0 answers import --survey cli-test --round 2 --force "$T/other-field.csv"
+has "$T/out" "imported 1 answer of 1 expert into round 2 of cli-test (a closed round: forced)"
+run 0 answers export --survey cli-test --round 2
+has "$T/out" "2,$P1,academia,EN-01,EN,,importance,2"
 
 # Every connection was closed: no WAL or shared-memory file is left behind.
 same "no -wal/-shm left" "$(ls "$T" | grep -c -- '-wal\|-shm')" "0"

@@ -185,8 +185,8 @@ check "100 KB body: security headers" grep -qi '^Strict-Transport-Security: ' "$
 code=$($C -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
 	--data-binary @"$WEB/big.bin" "$U/healthz")
 check "1 MiB body: 413 (got $code)" [ "$code" = 413 ]
-# 415 / 400 need a route that reads a JSON body; the built-in routes do not. The API step adds
-# them here: JSON_ROUTE="PUT /api/v1/answers/ICT-01" with credentials (see tests for api_*).
+# 415 / 400 need a route that reads a JSON body; the built-in routes do not: tests/integration/
+# api.sh checks them on PUT /api/v1/answers/{topic} ("Body errors").
 $C -o /dev/null "$U/healthz" # the connection limit and the server survive all of the above
 
 # ---- Plaintext HTTP to the TLS port is closed quickly ----
