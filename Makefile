@@ -100,6 +100,11 @@ bench: deps
 	$(MAKE) $(B)/delphi $(BENCH_BIN)
 	@sh bench/run.sh $(B)
 
+# libFuzzer targets (fuzz/): each runs FUZZ_SECONDS (default 60); prints executions per target.
+fuzz:
+	@sh tools/install-deps.sh build fuzz
+	@sh fuzz/run.sh
+
 run: deps
 	$(MAKE) $(B)/delphi delphi
 	@sh tools/run.sh $(B)/delphi

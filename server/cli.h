@@ -29,7 +29,12 @@ int cli_answers(const struct cli_ctx *ctx, int argc, char **argv);   /* cli_answ
 int cli_aggregate(const struct cli_ctx *ctx, int argc, char **argv); /* cli_report.c */
 int cli_report(const struct cli_ctx *ctx, int argc, char **argv);    /* cli_report.c */
 int cli_serve(const struct cli_ctx *ctx, int argc, char **argv);     /* cli_serve.c */
+int cli_backup(const struct cli_ctx *ctx, int argc, char **argv);    /* cli_maint.c */
+int cli_check(const struct cli_ctx *ctx, int argc, char **argv);     /* cli_maint.c */
 int cli_user(const struct cli_ctx *ctx, int argc, char **argv);      /* cli_user.c */
+
+/* Prints `delphi serve`'s usage, generated from its settings table (cli_serve.c). */
+void cli_serve_usage(void);
 
 /* Prints help for one command group (or the overview when name is NULL) to stdout.
  * Returns 0, or -1 when name is unknown. */

@@ -10,7 +10,7 @@
 struct help_page {
 	const char *name;
 	const char *summary; /* one line for the overview */
-	const char *text;    /* the page */
+	const char *text;    /* the page; NULL for serve, whose page its settings table writes */
 };
 
 static const struct help_page pages[] = {
@@ -106,8 +106,7 @@ static const struct help_page pages[] = {
 	  "        realization timeline per field, a page per topic with charts and tables\n"
 	  "--lang picks the language of the texts (default: the survey's first). The layouts\n"
 	  "are described in docs/reports.md.\n" },
-	{ "serve", "run the HTTPS server (not available yet)",
-	  "usage: delphi serve ...\n\nNot available yet.\n" },
+	{ "serve", "run the HTTPS server: the experts' survey and its API", NULL },
 	{ "user", "manage the console's users: add, list, change passwords, disable",
 	  "usage: delphi user add NAME --role admin|coordinator|planner\n"
 	  "       delphi user list\n"
@@ -126,6 +125,26 @@ static const struct help_page pages[] = {
 	  "the password twice without showing it; otherwise they read it from the first line of\n"
 	  "standard input (printf '%s\\n' \"$PASSWORD\" | delphi user add ...). A password has 12\n"
 	  "characters at least and 1024 bytes at most; only a salted PBKDF2 hash of it is stored.\n" },
+	{ "backup", "copy the database while it is in use",
+	  "usage: delphi backup --out FILE [--force]\n"
+	  "\n"
+	  "Writes a consistent copy of the database to FILE, also while a server is running: the\n"
+	  "server keeps answering and storing answers meanwhile, and the copy is the database as\n"
+	  "it was when the backup started. The copy is made in FILE.tmp, checked, flushed to disk\n"
+	  "and only then renamed to FILE, so FILE is either complete or absent. An existing FILE\n"
+	  "is kept unless --force is given. Prints the number of pages copied and the time taken.\n"
+	  "To restore, stop the server and put the copy in the database's place.\n" },
+	{ "check", "check the database for damage and broken rules",
+	  "usage: delphi check\n"
+	  "\n"
+	  "Runs SQLite's integrity and foreign-key checks and delphi's own rules: every answer is\n"
+	  "by an expert invited to its round and fits its question (a label value, a year in\n"
+	  "range, an allowed special, known options, text only for text questions, a reason only\n"
+	  "from round 2 on); every stored definition loads and matches its rows; a survey's\n"
+	  "rounds are numbered 1..n without gaps, with at most one open (the latest); every\n"
+	  "session belongs to an existing user or expert; the schema version is this delphi's.\n"
+	  "Lists each problem on standard output and exits with 1, or prints one \"ok: ...\"\n"
+	  "line and exits with 0. Reads only: safe to run while a server is running.\n" },
 	{ "help", "show this overview, or the help of one command",
 	  "usage: delphi help [COMMAND]\n"
 	  "       delphi COMMAND --help\n" },
@@ -165,7 +184,10 @@ int cli_help(const char *name)
 	}
 	for (size_t i = 0; i < N_PAGES; i++)
 		if (!strcmp(pages[i].name, name)) {
-			fputs(pages[i].text, stdout);
+			if (!pages[i].text)
+				cli_serve_usage();
+			else
+				fputs(pages[i].text, stdout);
 			return 0;
 		}
 	return -1;

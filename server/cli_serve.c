@@ -46,7 +46,7 @@ static const char *env_get(const char *name, void *arg)
 	return getenv(name);
 }
 
-static void print_usage(void)
+void cli_serve_usage(void)
 {
 	struct buf b;
 	buf_init(&b);
@@ -178,7 +178,7 @@ int cli_serve(const struct cli_ctx *ctx, int argc, char **argv)
 	int a = cfg_parse_args(&c, argc > 0 ? argc - 1 : 0, argc > 0 ? argv + 1 : argv, err,
 			       sizeof err);
 	if (a == 1) {
-		print_usage();
+		cli_serve_usage();
 		rc = CLI_OK;
 		goto out;
 	}

@@ -17,8 +17,10 @@ static const char SQL_PUT[] =
 static const char SQL_DELETE[] =
 	"DELETE FROM answers WHERE round_id = ?1 AND topic_id = ?2 AND question_id = ?3 "
 	"AND expert_id = ?4";
+/* One expert's answers to one topic. Without statistics SQLite prefers the covering primary key
+ * (round, topic, ...) and reads every expert's answers to the topic; the index is the right plan. */
 static const char SQL_LOAD_TOPIC[] =
-	"SELECT question_id, num, special, text FROM answers "
+	"SELECT question_id, num, special, text FROM answers INDEXED BY answers_by_expert "
 	"WHERE expert_id = ?1 AND round_id = ?2 AND topic_id = ?3";
 /* Positions are the definition's indices (db_survey.c keeps them so). ?3 is the expertise
  * question's id, NULL when the survey has none (then the LEFT JOIN matches nothing). */

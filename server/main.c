@@ -22,6 +22,8 @@ static const struct command {
 	{ "aggregate", cli_aggregate },
 	{ "report", cli_report },
 	{ "serve", cli_serve },
+	{ "backup", cli_backup },
+	{ "check", cli_check },
 	{ "user", cli_user },
 };
 

@@ -1,0 +1,104 @@
+#!/bin/sh
+# Builds the libFuzzer targets (fuzz/fuzz_*.c) with clang from the pure core sources
+# (server/core/*.c, jansson, libm: nothing else) into build/fuzz/, replays the regression inputs
+# of fuzz/regressions/<target>/, then fuzzes each target for FUZZ_SECONDS and prints how many
+# inputs it ran. Fails (exit 1) when a target does not build, a regression input crashes, or
+# fuzzing finds a crash (the input is saved as build/fuzz/artifacts/<target>/crash-*: copy it
+# to fuzz/regressions/<target>/ once the bug is fixed).
+#
+#   sh fuzz/run.sh                     every target, 60 s each (make fuzz)
+#   FUZZ_SECONDS=300 sh fuzz/run.sh fuzz_csv
+#   FUZZ_SECONDS=0 sh fuzz/run.sh      build and replay the regressions only
+#
+# The seed corpus fuzz/corpus/<target>/ is read, never written: new inputs go to
+# build/fuzz/corpus/<target>/, which later runs start from. Dictionaries: fuzz/dict/<target>.dict.
+# Needs clang and libclang-rt-14-dev: tools/install-fuzz-deps.sh, run first, installs them.
+set -u
+cd "$(dirname "$0")/.."
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+CC_FUZZ=${CC_FUZZ:-clang}
+B=build/fuzz
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+WARN="-std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+-Wformat=2 -Wvla -Wimplicit-fallthrough -fno-common -Werror"
+CFLAGS="$WARN -D_GNU_SOURCE -Iserver/core -Ifuzz -g -O1 -fno-omit-frame-pointer $SAN"
+LIBS="$(pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lm"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+sh tools/install-fuzz-deps.sh || exit 1
+if ! command -v "$CC_FUZZ" >/dev/null 2>&1; then
+	echo "fuzz: $CC_FUZZ not found: run 'sh tools/install-fuzz-deps.sh'" >&2
+	exit 1
+fi
+
+targets=${*:-$(ls fuzz/fuzz_*.c | sed 's|fuzz/||; s|\.c$||')}
+mkdir -p "$B/obj"
+
+# The core, instrumented for coverage but without libFuzzer's main (rebuilt when newer).
+objs=""
+for src in server/core/*.c; do
+	obj=$B/obj/$(basename "$src" .c).o
+	if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find server/core -name '*.h' -newer "$obj")" ]; then
+		$CC_FUZZ $CFLAGS -fsanitize=fuzzer-no-link -c -o "$obj" "$src" || {
+			echo "fuzz: cannot build $src" >&2
+			exit 1
+		}
+	fi
+	objs="$objs $obj"
+done
+
+failed=""
+for t in $targets; do
+	src=fuzz/$t.c
+	if [ ! -f "$src" ]; then
+		echo "fuzz: there is no target $t ($src)" >&2
+		exit 1
+	fi
+	# shellcheck disable=SC2086
+	if ! $CC_FUZZ $CFLAGS -fsanitize=fuzzer -o "$B/$t" "$src" $objs $LIBS; then
+		echo "fuzz: cannot build $t" >&2
+		exit 1
+	fi
+
+	# Every input that once crashed a target runs again first.
+	if [ -d "fuzz/regressions/$t" ] && [ -n "$(ls "fuzz/regressions/$t")" ]; then
+		n=$(ls "fuzz/regressions/$t" | wc -l | tr -d ' ')
+		# shellcheck disable=SC2046
+		if "$B/$t" -runs=1 $(ls -d "fuzz/regressions/$t"/*) >"$B/$t.regressions.log" 2>&1; then
+			echo "$t: $n regression inputs replayed: ok"
+		else
+			echo "$t: a regression input fails again:"
+			tail -40 "$B/$t.regressions.log"
+			failed="$failed $t"
+			continue
+		fi
+	fi
+
+	[ "$FUZZ_SECONDS" -gt 0 ] || continue
+	mkdir -p "$B/corpus/$t" "$B/artifacts/$t"
+	rm -f "$B/artifacts/$t"/*
+	dict=""
+	[ -f "fuzz/dict/$t.dict" ] && dict="-dict=fuzz/dict/$t.dict"
+	# shellcheck disable=SC2086
+	"$B/$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$B/artifacts/$t/" $dict "$B/corpus/$t" "fuzz/corpus/$t" \
+		>"$B/$t.log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$B/$t.log" | tail -1)
+	cov=$(grep -o 'cov: [0-9]*' "$B/$t.log" | tail -1)
+	if [ "$rc" -ne 0 ] || ls "$B/artifacts/$t"/crash-* "$B/artifacts/$t"/leak-* \
+		"$B/artifacts/$t"/timeout-* "$B/artifacts/$t"/oom-* >/dev/null 2>&1; then
+		echo "$t: FAILED after ${execs:-?} executions (exit $rc); see $B/$t.log and $B/artifacts/$t/"
+		grep -E 'ERROR|SUMMARY|property does not hold|runtime error' "$B/$t.log" | head -10
+		failed="$failed $t"
+	else
+		echo "$t: ${execs:-?} executions in ${FUZZ_SECONDS} s (${cov:-cov: ?}), no crash"
+	fi
+done
+
+if [ -n "$failed" ]; then
+	echo "fuzz: failed:$failed"
+	exit 1
+fi
+echo "fuzz: every target ran without a crash"
