@@ -13,6 +13,7 @@
 #include "answer.h"
 #include "buf.h"
 #include "cli.h"
+#include "cli_mail.h"
 #include "cli_util.h"
 #include "csv.h"
 #include "db.h"
@@ -394,10 +395,14 @@ out:
 int cli_experts(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_util_usage("experts", "say what to do: import or list");
+		return cli_util_usage("experts", "say what to do: import, list, invite, remind, "
+						 "reissue or revoke");
 	if (!strcmp(argv[1], "import"))
 		return experts_import(ctx, argc - 2, argv + 2);
 	if (!strcmp(argv[1], "list"))
 		return experts_list(ctx, argc - 2, argv + 2);
-	return cli_util_usage("experts", "unknown subcommand '%s' (import or list)", argv[1]);
+	if (cli_mail_handles(argv[1])) /* invite, remind, reissue, revoke: cli_mail.c */
+		return cli_mail_experts(ctx, argc, argv);
+	return cli_util_usage("experts", "unknown subcommand '%s' (import, list, invite, remind, "
+					 "reissue or revoke)", argv[1]);
 }

@@ -52,6 +52,7 @@
 #include <mbedtls/bignum.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h> /* tls_client: MBEDTLS_ERR_NET_* for the BIO */
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/platform_util.h>
@@ -905,4 +906,190 @@ fail:
 	c->under = NULL;
 	tls_conn_free(c);
 	return NULL;
+}
+
+/* ---- TLS client ---------------------------------------------------------------------------- */
+
+/* A blocking client connection: its own configuration (a client has one connection per
+ * configuration, so nothing is shared) and the trusted CA certificates. */
+struct tls_client {
+	mbedtls_ssl_context ssl;
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt ca;
+	int fd;
+	int timed_out; /* the last BIO call hit the socket's timeout */
+	char err[256];
+};
+
+static int client_send(void *arg, const unsigned char *buf, size_t len)
+{
+	struct tls_client *c = arg;
+	ssize_t n;
+	if (len > INT_MAX)
+		len = INT_MAX;
+	do
+		n = send(c->fd, buf, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return (int)n;
+	c->timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+	return c->timed_out ? MBEDTLS_ERR_SSL_TIMEOUT : MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
+/* 0 at end of stream, which mbedTLS reports as MBEDTLS_ERR_SSL_CONN_EOF. */
+static int client_recv(void *arg, unsigned char *buf, size_t len)
+{
+	struct tls_client *c = arg;
+	ssize_t n;
+	if (len > INT_MAX)
+		len = INT_MAX;
+	do
+		n = recv(c->fd, buf, len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0)
+		return (int)n;
+	c->timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+	return c->timed_out ? MBEDTLS_ERR_SSL_TIMEOUT : MBEDTLS_ERR_NET_RECV_FAILED;
+}
+
+/* err = "what: why" for a failed client call. */
+static void client_error(struct tls_client *c, int rc, const char *what, char *err, size_t errlen)
+{
+	if (c->timed_out)
+		snprintf(err, errlen, "tls: %s: timed out", what);
+	else if (rc == MBEDTLS_ERR_SSL_CONN_EOF || rc == MBEDTLS_ERR_NET_CONN_RESET)
+		snprintf(err, errlen, "tls: %s: the server closed the connection", what);
+	else
+		tls_error(err, errlen, rc, "tls: %s", what);
+}
+
+struct tls_client *tls_client_new(int fd, const char *server_name, int verify,
+				  const char *ca_file, char *err, size_t errlen)
+{
+	struct tls_client *c;
+	int r;
+	if (crypto_init()) {
+		snprintf(err, errlen, "tls: cannot seed the random generator");
+		return NULL;
+	}
+	if (!(c = calloc(1, sizeof *c))) {
+		snprintf(err, errlen, "tls: out of memory");
+		return NULL;
+	}
+	c->fd = fd;
+	mbedtls_ssl_init(&c->ssl);
+	mbedtls_ssl_config_init(&c->conf);
+	mbedtls_x509_crt_init(&c->ca);
+	if ((r = mbedtls_ssl_config_defaults(&c->conf, MBEDTLS_SSL_IS_CLIENT,
+					     MBEDTLS_SSL_TRANSPORT_STREAM,
+					     MBEDTLS_SSL_PRESET_DEFAULT))) {
+		tls_error(err, errlen, r, "tls: cannot set up a client configuration");
+		goto fail;
+	}
+	mbedtls_ssl_conf_rng(&c->conf, tls_rng, NULL);
+#if MBEDTLS_VERSION_MAJOR >= 3
+	mbedtls_ssl_conf_min_tls_version(&c->conf, MBEDTLS_SSL_VERSION_TLS1_2);
+#else
+	mbedtls_ssl_conf_min_version(&c->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+	if (verify) {
+		const char *path = ca_file && *ca_file ? ca_file : TLS_CLIENT_CA_FILE;
+		/* > 0: some certificates of a bundle did not parse; the others are used */
+		r = mbedtls_x509_crt_parse_file(&c->ca, path);
+		if (r < 0 || !c->ca.raw.len) {
+			tls_error(err, errlen, r < 0 ? r : MBEDTLS_ERR_X509_INVALID_FORMAT,
+				  "tls: cannot load CA certificates from %s", path);
+			goto fail;
+		}
+		mbedtls_ssl_conf_ca_chain(&c->conf, &c->ca, NULL);
+		mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	} else {
+		mbedtls_ssl_conf_authmode(&c->conf, MBEDTLS_SSL_VERIFY_NONE);
+		log_warnx("tls: not verifying the certificate of %s: the connection is encrypted "
+			  "but the server is not authenticated", server_name);
+	}
+	if ((r = mbedtls_ssl_setup(&c->ssl, &c->conf)) ||
+	    (r = mbedtls_ssl_set_hostname(&c->ssl, server_name))) {
+		tls_error(err, errlen, r, "tls: cannot set up the client connection");
+		goto fail;
+	}
+	mbedtls_ssl_set_bio(&c->ssl, c, client_send, client_recv, NULL);
+	do
+		r = mbedtls_ssl_handshake(&c->ssl);
+	while (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE);
+	if (r) {
+		uint32_t flags = mbedtls_ssl_get_verify_result(&c->ssl);
+		if (r == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED && flags && flags != (uint32_t)-1) {
+			char info[512], *p;
+			int n = mbedtls_x509_crt_verify_info(info, sizeof info, "", flags);
+			if (n < 0)
+				snprintf(info, sizeof info, "flags 0x%08x", (unsigned)flags);
+			while ((p = strrchr(info, '\n')) && !p[1])
+				*p = '\0';
+			for (p = info; (p = strchr(p, '\n'));)
+				*p = ';';
+			snprintf(err, errlen, "tls: the certificate of %s does not verify: %s",
+				 server_name, info);
+		} else {
+			client_error(c, r, "handshake failed", err, errlen);
+		}
+		goto fail;
+	}
+	return c;
+fail:
+	tls_client_free(c);
+	return NULL;
+}
+
+long tls_client_read(struct tls_client *c, void *buf, size_t len)
+{
+	int r;
+	c->err[0] = '\0';
+	c->timed_out = 0;
+	if (len > INT_MAX)
+		len = INT_MAX;
+	do
+		r = mbedtls_ssl_read(&c->ssl, buf, len);
+	while (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE);
+	if (r >= 0)
+		return r;
+	if (r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == MBEDTLS_ERR_SSL_CONN_EOF)
+		return 0;
+	client_error(c, r, "read failed", c->err, sizeof c->err);
+	return -1;
+}
+
+int tls_client_write(struct tls_client *c, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	c->err[0] = '\0';
+	c->timed_out = 0;
+	while (len) {
+		int r = mbedtls_ssl_write(&c->ssl, p, len);
+		if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE)
+			continue;
+		if (r < 0) {
+			client_error(c, r, "write failed", c->err, sizeof c->err);
+			return -1;
+		}
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+const char *tls_client_error(const struct tls_client *c)
+{
+	return c->err;
+}
+
+void tls_client_free(struct tls_client *c)
+{
+	if (!c)
+		return;
+	mbedtls_ssl_free(&c->ssl);
+	mbedtls_ssl_config_free(&c->conf);
+	mbedtls_x509_crt_free(&c->ca);
+	free(c);
 }

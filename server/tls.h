@@ -100,4 +100,39 @@ void tls_server_stats(struct tls_server *ts, struct tls_stats *out);
  * 2.1.12 the read timeout stays armed while a long reply is being written. */
 struct bufferevent *tls_bevcb(struct event_base *base, void *ts);
 
+/* ---- TLS client (blocking; the SMTP client's STARTTLS and implicit TLS) -------------------- */
+
+/* One client connection over a socket the caller owns. Used by one thread at a time; never on
+ * an event loop (every call blocks). Independent of the server side above. */
+struct tls_client;
+
+#define TLS_CLIENT_CA_FILE "/etc/ssl/certs/ca-certificates.crt" /* Debian's system bundle */
+
+/*
+ * Runs a TLS (1.2 or later) client handshake over the connected, blocking socket fd, sending
+ * server_name as SNI. With verify, the server's certificate chain must verify against the CA
+ * certificates in ca_file (NULL: TLS_CLIENT_CA_FILE) and name server_name (DNS names; mbedTLS
+ * 2.28 does not match IP addresses); with verify 0 any certificate is accepted and a warning is
+ * logged (self-signed relays, tests). Timeouts are the socket's: set SO_RCVTIMEO and SO_SNDTIMEO
+ * on fd first, and a read or write that times out fails. Calls crypto_init (idempotent).
+ * Returns the connection (free with tls_client_free), or NULL with a one-line message in err
+ * (for a certificate that does not verify, why not).
+ */
+struct tls_client *tls_client_new(int fd, const char *server_name, int verify,
+				  const char *ca_file, char *err, size_t errlen);
+
+/* Reads up to len bytes of plaintext: the number read (> 0), 0 when the peer closed the
+ * connection, or -1 on failure (tls_client_error says why; a timeout is one). */
+long tls_client_read(struct tls_client *c, void *buf, size_t len);
+
+/* Writes all len bytes: 0, or -1 on failure (tls_client_error says why). */
+int tls_client_write(struct tls_client *c, const void *buf, size_t len);
+
+/* Why the last read or write failed ("" if none did). Never NULL. */
+const char *tls_client_error(const struct tls_client *c);
+
+/* Frees the connection's TLS state without sending anything (no close_notify: the SMTP client
+ * has said QUIT by then) and without closing fd. NULL is a no-op. */
+void tls_client_free(struct tls_client *c);
+
 #endif
