@@ -40,7 +40,8 @@ The other demo experts' links are in $LINKS.
 MSG
 else
 	cat <<MSG
-The demo experts' links were shown only once and $LINKS is gone: to start afresh,
+The demo experts' links were shown only once and $LINKS is gone. Make a new link
+for a demo expert with '$D experts reissue --survey $SLUG demo-1', or start afresh:
 stop the server, remove $DB* and run 'make run' again.
 MSG
 fi
