@@ -114,11 +114,19 @@ export class Delphi {
     return p;
   }
 
-  // init, load the sample survey, import experts [{id, name, sector, fields: [..]}] and keep
-  // their tokens; opens round 1 unless open is false.
-  setup(experts, { open = true } = {}) {
+  // A copy of the sample survey in the temporary directory, changed by edit(definition) (which
+  // changes the parsed object in place); returns the copy's path, for setup's survey.
+  sampleVariant(edit, name = 'survey-variant.json') {
+    const def = JSON.parse(fs.readFileSync(SAMPLE, 'utf8'));
+    edit(def);
+    return this.write(name, `${JSON.stringify(def, null, 1)}\n`);
+  }
+
+  // init, load the sample survey (or the definition at survey), import experts [{id, name,
+  // sector, fields: [..]}] and keep their tokens; opens round 1 unless open is false.
+  setup(experts, { open = true, survey = SAMPLE } = {}) {
     this.cli('init');
-    this.cli('survey', 'load', SAMPLE);
+    this.cli('survey', 'load', survey);
     const csv = ['id,name,email,sector,fields',
       ...experts.map((e) => `${e.id},${e.name},${e.id}@example.org,${e.sector || 'academia'},${e.fields.join(';')}`)].join('\n');
     const out = this.cli('experts', 'import', '--survey', SLUG, '--public-url', 'https://127.0.0.1:1', this.write('experts.csv', `${csv}\n`));

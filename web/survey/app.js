@@ -4,6 +4,11 @@
 // Everything comes from GET /api/v1/me; every change is queued in the outbox (store.js) and
 // saved by PUT /api/v1/answers/{topic}. Texts from the survey and from experts are inserted as
 // text nodes only (dom.js).
+//
+// Reasons (round r > 1): an ordinal or year answer outside the panel's round r − 1 Q1–Q3 gets a
+// reason box under its question (survey.reason_outside_iqr: "off" shows none, "optional" asks,
+// "required" counts the topic as answered only once every such reason is given). A reason is
+// saved with the answers, as the PUT's reserved member "reasons": {question key: text}.
 
 import { $, add, clear, fmtNum, h, newId } from './dom.js';
 import { LANGS, browserLang, lang, setLang, tr } from './i18n.js';
@@ -11,6 +16,9 @@ import { ApiError, Saver, api, local } from './store.js';
 
 const MINUTES_PER_TOPIC = 2;
 const LANG_KEY = 'delphi:lang';
+const REASONS = 'reasons'; // the reserved member of an answers object (docs/api.md)
+const REASON_MAX = 2000; // bytes of UTF-8 the server takes in a reason
+const FEEDBACK_PARALLEL = 3; // feedback requests at a time when all are needed at start
 
 const st = {
   me: null,
@@ -23,6 +31,7 @@ const st = {
   chosen: new Set(),
   prefilled: new Set(),
   feedback: new Map(), // topic -> Promise of the feedback (or null)
+  fbData: new Map(), // topic -> the feedback, once it has arrived
   saver: null,
   readOnly: '', // '' or the reason: 'closed', 'draft', 'not_invited'
   session: false,
@@ -70,23 +79,71 @@ function questions() {
 // ---- answers -----------------------------------------------------------------------------------
 
 // What the page shows for a topic: acknowledged answers, then queued ones, then held-back drafts.
+// The layers' "reasons" objects are merged question by question (null removes one); a reason
+// goes with its answer, as on the server.
 function current(topic) {
-  const out = { ...(st.answers[topic] || {}) };
+  const stored = st.answers[topic] || {};
+  const out = { ...stored };
+  const reasons = { ...(stored[REASONS] || {}) };
   const layers = [st.saver ? st.saver.pending(topic) : {}, st.drafts[topic] || {}];
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer)) {
-      if (v === null) delete out[k];
+      if (k === REASONS) {
+        for (const [rk, rv] of Object.entries(v || {})) {
+          if (rv === null) delete reasons[rk];
+          else reasons[rk] = rv;
+        }
+      } else if (v === null) delete out[k];
       else out[k] = v;
     }
   }
+  delete out[REASONS];
+  for (const rk of Object.keys(reasons)) if (out[rk] === undefined) delete reasons[rk];
+  if (Object.keys(reasons).length) out[REASONS] = reasons;
   return out;
 }
 
-// Answered: every ordinal and year question has an answer (measures and comment are optional).
-function isAnswered(topic) {
-  const cur = current(topic);
-  return questions().every((q) => (q.kind !== 'ordinal' && q.kind !== 'year') || cur[q.key] !== undefined);
+// The survey's reason mode in this round: 'off' in round 1.
+function reasonMode() {
+  return st.round.number > 1 ? st.survey.reason_outside_iqr || 'optional' : 'off';
 }
+
+// Whether q may get a reason box (the expertise question never does).
+function asksReason(q) {
+  return reasonMode() !== 'off' && (q.kind === 'ordinal' || q.kind === 'year') && q.key !== 'expertise';
+}
+
+// The previous round's statistics of q when the value v lies outside their Q1–Q3, else null
+// (also while the topic's feedback has not arrived: then nothing can be judged). Only years and
+// label values compare; "dont_know", "already" and "never" are never outside.
+function outsideOf(topic, q, v) {
+  const fb = st.fbData.get(topic);
+  const stats = fb && fb.questions ? fb.questions[q.key] : null;
+  if (!asksReason(q) || !stats || typeof v !== 'number' || typeof stats.q1 !== 'number' || typeof stats.q3 !== 'number') return null;
+  return v < stats.q1 || v > stats.q3 ? stats : null;
+}
+
+const hasText = (v) => typeof v === 'string' && v.trim() !== '';
+
+// In "required" mode: the questions of the topic whose answer lies outside Q1–Q3 without a
+// reason (one too long to be saved is none).
+function missingReasons(topic, cur = current(topic)) {
+  if (reasonMode() !== 'required') return [];
+  const reasons = cur[REASONS] || {};
+  const given = (r) => hasText(r) && utf8Bytes(r) <= REASON_MAX;
+  return questions().filter((q) => outsideOf(topic, q, cur[q.key]) && !given(reasons[q.key]));
+}
+
+// 'answered', 'reason' (complete but a required reason is missing) or 'incomplete'. Complete:
+// every ordinal and year question has an answer (measures and comment are optional).
+function topicState(topic) {
+  const cur = current(topic);
+  if (!questions().every((q) => (q.kind !== 'ordinal' && q.kind !== 'year') || cur[q.key] !== undefined)) return 'incomplete';
+  return missingReasons(topic, cur).length ? 'reason' : 'answered';
+}
+
+const isAnswered = (topic) => topicState(topic) === 'answered';
+const stateText = (state) => tr(state === 'reason' ? 'reason_needed' : state);
 
 function utf8Bytes(str) {
   return new TextEncoder().encode(str).length;
@@ -116,8 +173,18 @@ function check(cur) {
       }
     }
   }
+  for (const [rk, text] of Object.entries(cur[REASONS] || {})) {
+    const n = typeof text === 'string' ? utf8Bytes(text) : 0;
+    if (n > REASON_MAX) {
+      errs[reasonErrKey(rk)] = tr('err_long', { n, max: REASON_MAX });
+      held.add(reasonErrKey(rk));
+    }
+  }
   return { errs, held };
 }
+
+// The key of a reason's messages in st.errors and of a held-back reason in check()'s set.
+const reasonErrKey = (key) => `${REASONS}:${key}`;
 
 // A change made by the expert: checked, then queued (or held back while a check fails).
 // st.errors[topic][key] = {msg, client}: client messages come and go with the checks; a server
@@ -128,11 +195,56 @@ function setAnswer(topic, key, value) {
   drafts[key] = value;
   const errs = st.errors[topic] || (st.errors[topic] = {});
   delete errs[key];
+  // The reason follows its answer. An answer that moves back inside Q1–Q3 has its reason
+  // removed ("reasons": {key: null}, which the API takes, in the same PUT as the answer): the
+  // server would otherwise keep it with the changed answer, which it no longer explains. The text
+  // stays in the hidden box while the page is open, so moving the answer outside again brings
+  // the reason back. Nothing is judged before the feedback (the quartiles) has arrived.
+  const q = st.survey.questions.find((x) => x.key === key);
+  if (q && asksReason(q) && st.fbData.has(topic)) {
+    const given = (current(topic)[REASONS] || {})[key];
+    const area = $(`#rin-${key}`);
+    if (!outsideOf(topic, q, value)) {
+      if (given !== undefined) draftReason(topic, key, null);
+    } else if (given === undefined && area && hasText(area.value)) {
+      draftReason(topic, key, area.value);
+    }
+  }
+  commit(topic);
+}
+
+// The expert's reason for the answer to question key (the reason box).
+function setReason(topic, key, text) {
+  if (st.readOnly) return;
+  draftReason(topic, key, hasText(text) ? text : null);
+  delete (st.errors[topic] || {})[reasonErrKey(key)];
+  commit(topic);
+}
+
+function draftReason(topic, key, text) {
+  const drafts = st.drafts[topic] || (st.drafts[topic] = {});
+  (drafts[REASONS] || (drafts[REASONS] = {}))[key] = text;
+}
+
+// Checks the topic's drafts and queues what passes; the rest stays held back (a reason with its
+// answer), with the checks' messages.
+function commit(topic) {
+  const drafts = st.drafts[topic] || (st.drafts[topic] = {});
+  const errs = st.errors[topic] || (st.errors[topic] = {});
   delete errs[''];
   for (const k of Object.keys(errs)) if (errs[k].client) delete errs[k];
   const { errs: found, held } = check(current(topic));
   for (const [k, msg] of Object.entries(found)) errs[k] = { msg, client: true };
   for (const [k, v] of Object.entries(drafts)) {
+    if (k === REASONS) {
+      for (const [rk, rv] of Object.entries(v)) {
+        if (held.has(rk) || held.has(reasonErrKey(rk))) continue;
+        st.saver.setIn(topic, REASONS, rk, rv);
+        delete v[rk];
+      }
+      if (!Object.keys(v).length) delete drafts[k];
+      continue;
+    }
     if (held.has(k)) continue;
     st.saver.set(topic, k, v);
     delete drafts[k];
@@ -403,15 +515,41 @@ function specialText(sp) {
   return sp === 'dont_know' ? tr('dont_know') : tr(sp);
 }
 
+// The reason box of an ordinal or year question (hidden until its answer lies outside the
+// previous round's Q1–Q3): the prompt with the quartiles (#reason-KEY), a labelled text area
+// (#rin-KEY) with a byte counter, and its message. null when the round asks for no reasons.
+function reasonBox(topic, q, cur) {
+  if (!asksReason(q)) return null;
+  const required = reasonMode() === 'required';
+  const id = `rin-${q.key}`;
+  const counter = h('p', { class: 'hint', id: `rcount-${q.key}` });
+  const area = h('textarea', { id, name: `reason-q-${q.key}`, rows: 3, disabled: !!st.readOnly,
+    'aria-required': required ? 'true' : false, 'aria-describedby': `reason-${q.key} rcount-${q.key} rerr-${q.key}` });
+  const given = (cur[REASONS] || {})[q.key];
+  area.value = typeof given === 'string' ? given : '';
+  const upd = () => { counter.textContent = tr('bytes', { n: utf8Bytes(area.value), max: REASON_MAX }); };
+  upd();
+  area.addEventListener('input', () => {
+    upd();
+    setReason(topic, q.key, area.value);
+  });
+  return h('div', { class: 'reason-box', id: `rbox-${q.key}`, hidden: true },
+    h('p', { class: 'reason', id: `reason-${q.key}` }),
+    h('label', { for: id, class: 'reason-label' }, tr('reason_label'),
+      h('span', { class: 'opt' }, ` ${tr(required ? 'required' : 'optional')}`)),
+    area, counter,
+    h('p', { class: 'err', id: `rerr-${q.key}`, hidden: true }));
+}
+
 // One question's controls. Returns the section; inputs are named q-KEY.
 function questionBlock(topic, q, cur) {
   const errId = `err-${q.key}`;
   const disabled = !!st.readOnly;
   const sec = h('section', { class: `q q-${q.kind}`, id: `q-${q.key}`, 'data-key': q.key });
   const err = h('p', { class: 'err', id: errId, hidden: true });
-  const reason = h('p', { class: 'reason', id: `reason-${q.key}`, hidden: true });
+  const reason = reasonBox(topic, q, cur);
   const fb = h('div', { class: 'fb', id: `fb-${q.key}` });
-  const described = `${errId} reason-${q.key}`;
+  const described = reason ? `${errId} reason-${q.key}` : errId;
   const v = cur[q.key];
 
   if (q.kind === 'ordinal' || q.kind === 'multi') {
@@ -441,8 +579,8 @@ function questionBlock(topic, q, cur) {
           h('label', { for: id }, txt(o.text))));
       }
     }
-    fs.append(fb, box, reason, err);
-    sec.appendChild(fs);
+    fs.append(fb, box, err);
+    add(sec, fs, reason);
   } else if (q.kind === 'year') {
     const id = `in-${q.key}`;
     const sel = h('select', { id, name: `q-${q.key}`, disabled, 'aria-describedby': described }, ...yearOptions(q));
@@ -451,7 +589,8 @@ function questionBlock(topic, q, cur) {
       const raw = sel.value;
       setAnswer(topic, q.key, raw === '' ? null : /^\d+$/.test(raw) ? Number(raw) : raw);
     });
-    sec.append(h('label', { for: id, class: 'qtext' }, txt(q.text)), fb, sel, reason, err);
+    sec.append(h('label', { for: id, class: 'qtext' }, txt(q.text)), fb, sel, err);
+    add(sec, reason);
   } else if (q.kind === 'text') {
     const id = `in-${q.key}`;
     const max = q.max_length || 2000;
@@ -465,7 +604,7 @@ function questionBlock(topic, q, cur) {
       setAnswer(topic, q.key, area.value);
     });
     sec.append(h('label', { for: id, class: 'qtext' }, txt(q.text), h('span', { class: 'opt' }, ` ${tr('optional')}`)),
-      reason, area, counter, err);
+      area, counter, err);
   }
   return sec;
 }
@@ -477,9 +616,9 @@ function refreshTopic(topic) {
   if (st.route !== `topic/${topic}`) return;
   const badge = $('#topic-state');
   if (badge) {
-    const done = isAnswered(topic);
-    badge.textContent = done ? tr('answered') : tr('incomplete');
-    badge.className = done ? 'state state-done' : 'state';
+    const state = topicState(topic);
+    badge.textContent = stateText(state);
+    badge.className = state === 'answered' ? 'state state-done' : 'state';
   }
   const errs = st.errors[topic] || {};
   for (const q of st.survey.questions) {
@@ -491,6 +630,7 @@ function refreshTopic(topic) {
     const sec = $(`#q-${q.key}`);
     if (sec) sec.classList.toggle('invalid', !!msg);
     for (const input of sec ? sec.querySelectorAll('input, select, textarea') : []) {
+      if (input.closest('.reason-box')) continue; // refreshReasons' own
       if (msg) input.setAttribute('aria-invalid', 'true');
       else input.removeAttribute('aria-invalid');
     }
@@ -503,29 +643,27 @@ function refreshTopic(topic) {
   refreshReasons(topic);
 }
 
-// The reason prompts of round r > 1: an answer outside the previous round's Q1–Q3.
+// The reason boxes of round r > 1: shown while the answer lies outside the previous round's
+// Q1–Q3, with the quartiles in the prompt; a reason's message (too long, or refused by the server).
 function refreshReasons(topic) {
-  const fb = st.feedbackData && st.feedbackData.topic === topic ? st.feedbackData : null;
-  const mode = st.survey.reason_outside_iqr || 'optional';
+  const required = reasonMode() === 'required';
   const cur = current(topic);
-  let outside = 0;
+  const errs = st.errors[topic] || {};
   for (const q of st.survey.questions) {
-    const el = $(`#reason-${q.key}`);
-    if (!el) continue;
-    const stats = fb && fb.questions ? fb.questions[q.key] : null;
-    const v = cur[q.key];
-    const out = mode !== 'off' && q.key !== 'expertise' && stats && typeof v === 'number' &&
-      typeof stats.q1 === 'number' && typeof stats.q3 === 'number' && (v < stats.q1 || v > stats.q3);
-    el.hidden = !out;
-    el.textContent = out ? tr(mode === 'required' ? 'reason_req' : 'reason_opt', { a: fmtNum(stats.q1), b: fmtNum(stats.q3) }) : '';
-    if (out) outside += 1;
-  }
-  const comment = st.survey.questions.find((q) => q.kind === 'text');
-  const cel = comment ? $(`#reason-${comment.key}`) : null;
-  if (cel) {
-    const missing = mode === 'required' && outside > 0 && !String(cur[comment.key] || '').trim();
-    cel.hidden = !missing;
-    cel.textContent = missing ? tr('reason_missing') : '';
+    const box = $(`#rbox-${q.key}`);
+    if (!box) continue;
+    const stats = outsideOf(topic, q, cur[q.key]);
+    box.hidden = !stats;
+    // Emptied while hidden: the answer's control refers to the prompt (aria-describedby).
+    $(`#reason-${q.key}`).textContent = stats ? tr(required ? 'reason_req' : 'reason_opt', { a: fmtNum(stats.q1), b: fmtNum(stats.q3) }) : '';
+    const e = errs[reasonErrKey(q.key)];
+    const el = $(`#rerr-${q.key}`);
+    el.textContent = e ? e.msg : '';
+    el.hidden = !e;
+    const area = $(`#rin-${q.key}`);
+    if (e) area.setAttribute('aria-invalid', 'true');
+    else area.removeAttribute('aria-invalid');
+    box.classList.toggle('invalid', !!e);
   }
 }
 
@@ -548,6 +686,8 @@ function loadFeedback(topic) {
     const chart = import('./chart.js');
     st.feedback.set(topic, Promise.all([api('GET', `/feedback/${encodeURIComponent(topic)}`), chart]).then(([fb, mod]) => {
       st.distChart = mod.distChart;
+      st.fbData.set(topic, fb);
+      updateCounts(); // a required reason may be missing
       return fb;
     }).catch((e) => {
       st.feedback.delete(topic); // try again next time
@@ -560,7 +700,6 @@ function loadFeedback(topic) {
 
 function showFeedback(topic, fb) {
   if (st.route !== `topic/${topic}`) return;
-  st.feedbackData = fb ? { ...fb, topic } : null;
   const pr = fb ? fb.previous_round : st.round.number - 1;
   const box = $('#fb-general');
   const qs = fb && fb.questions ? fb.questions : {};
@@ -571,7 +710,9 @@ function showFeedback(topic, fb) {
     if (!slot || !stats || (q.kind !== 'ordinal' && q.kind !== 'year')) continue;
     const figure = h('figure', { class: 'chart' },
       h('figcaption', { class: 'fb-title' }, tr('fb_h', { r: pr })),
-      h('div', { class: 'chart-scroll' }, st.distChart(q, stats, chartTexts(q, pr))),
+      // The box scrolls sideways on narrow screens: keyboard users must be able to reach and scroll it.
+      h('div', { class: 'chart-scroll', tabindex: 0, role: 'region', 'aria-label': tr('fb_h', { r: pr }) },
+        st.distChart(q, stats, chartTexts(q, pr))),
       h('p', { class: 'fb-summary' }, tr('fb_summary', { n: stats.n ?? 0, q1: fmtNum(stats.q1), m: fmtNum(stats.median), q3: fmtNum(stats.q3) })));
     clear(slot).appendChild(figure);
   }
@@ -582,7 +723,7 @@ function showFeedback(topic, fb) {
       list.length ? h('ul', { class: 'comments' }, ...list.map((c) => h('li', null, c))) : h('p', { class: 'hint' }, tr('no_comments')));
     cbox.hidden = false;
   }
-  refreshReasons(topic);
+  refreshTopic(topic);
 }
 
 // Round r > 1: the expert's own previous answers become this round's answers (once per topic), so
@@ -663,14 +804,15 @@ function viewProgress() {
     main.appendChild(h('section', { class: 'field-progress', 'aria-labelledby': hid },
       h('h2', { id: hid }, txt(f.title), ' ', h('span', { class: 'count-badge' }, tr('progress_field', { a, c: topics.length }))),
       h('ul', { class: 'progress-list' }, ...topics.map((t) => {
-        const ok = isAnswered(t.code);
+        const state = topicState(t.code);
+        const ok = state === 'answered';
         return h('li', { class: ok ? 'done' : '' },
           h('a', { href: topicHref(t.code) }, h('span', { class: 'code' }, t.code), ' ', txt(t.title)),
-          h('span', { class: ok ? 'state state-done' : 'state' }, ok ? tr('answered') : tr('incomplete')));
+          h('span', { class: ok ? 'state state-done' : 'state' }, stateText(state)));
       }))));
   }
   add(main,
-    h('p', { class: 'hint' }, tr('answered_def')),
+    h('p', { class: 'hint' }, tr('answered_def'), reasonMode() === 'required' ? ` ${tr('answered_def_reason')}` : ''),
     h('p', { class: 'actions' },
       h('a', { class: 'button secondary', href: '#/topics' }, tr('change_topics')),
       h('a', { class: 'button', href: '#/done' }, tr('finish'))),
@@ -681,6 +823,7 @@ function viewProgress() {
 function viewDone() {
   const list = chosenTopics();
   const left = list.filter((t) => !isAnswered(t.code)).length;
+  const noReason = list.filter((t) => topicState(t.code) === 'reason');
   const last = st.round.number >= st.survey.rounds;
   add(main,
     heading(tr('thanks_h')),
@@ -689,6 +832,11 @@ function viewDone() {
     h('p', null, last ? tr('thanks_last') : tr('thanks_next', { r: st.round.number, n: st.round.number + 1 })),
     st.readOnly ? null : h('p', null, tr('thanks_change')),
     left && !st.readOnly ? h('p', { class: 'notice notice-info' }, tr('thanks_open_left', { n: left })) : null,
+    noReason.length && !st.readOnly ? h('section', { class: 'notice notice-warn', id: 'reasons-missing', 'aria-labelledby': 'reasons-missing-h' },
+      h('h2', { id: 'reasons-missing-h' }, tr('reasons_missing_h')),
+      h('p', null, tr('reasons_missing')),
+      h('ul', null, ...noReason.map((t) => h('li', null,
+        h('a', { href: topicHref(t.code) }, h('span', { class: 'code' }, t.code), ' ', txt(t.title)))))) : null,
     h('p', { class: 'actions' }, h('a', { class: 'button secondary', href: '#/progress' }, tr('to_progress'))),
   );
   return tr('thanks_h');
@@ -708,6 +856,40 @@ function failPage(titleKey, textKey, vars, retry) {
 }
 
 // ---- start -------------------------------------------------------------------------------------
+
+// Where a 422 is shown: at its question; a refused reason at the reason box of the question its
+// message names ("reasons: KEY: …"); anything else under the form.
+function errorSlot(field, message) {
+  const known = (key) => st.survey.questions.some((q) => q.key === key);
+  if (field === REASONS) {
+    const m = /^reasons: ([A-Za-z0-9_-]+)/.exec(message || '');
+    return m && known(m[1]) ? reasonErrKey(m[1]) : '';
+  }
+  return known(field) ? field : '';
+}
+
+// In "required" mode whether a topic counts as answered depends on its feedback (the quartiles),
+// so the feedback of every chosen topic with answers is fetched at start, a few at a time. The
+// progress and finish pages are drawn again when that changed a topic's state (until then a
+// topic whose feedback is missing counts by its answers alone).
+async function prefetchFeedback() {
+  if (reasonMode() !== 'required' || st.readOnly) return;
+  const todo = chosenTopics().map((t) => t.code)
+    .filter((c) => st.answers[c] || Object.keys(st.saver.pending(c)).length);
+  if (!todo.length) return;
+  const states = () => chosenTopics().map((t) => topicState(t.code)).join();
+  const before = states();
+  const worker = async () => {
+    while (todo.length) await loadFeedback(todo.shift());
+  };
+  await Promise.all(Array.from({ length: FEEDBACK_PARALLEL }, worker));
+  if (states() !== before && (st.route === 'progress' || st.route === 'done')) {
+    const id = document.activeElement && main.contains(document.activeElement) ? document.activeElement.id : '';
+    render(false);
+    const again = id ? document.getElementById(id) : null;
+    if (again) again.focus();
+  }
+}
 
 function onSaverStop(code) {
   if (code === 'unauthenticated') {
@@ -769,7 +951,7 @@ async function boot() {
     },
     invalid: (topic, field, message) => {
       const errs = st.errors[topic] || (st.errors[topic] = {});
-      errs[st.survey.questions.some((q) => q.key === field) ? field : ''] = { msg: tr('err_not_saved', { msg: message }), client: false };
+      errs[errorSlot(field, message)] = { msg: tr('err_not_saved', { msg: message }), client: false };
       refreshTopic(topic);
     },
     stop: onSaverStop,
@@ -782,6 +964,7 @@ async function boot() {
   render(false);
   if (st.saver.pendingCount() && !st.readOnly) st.saver.flush();
   else st.saver.report();
+  prefetchFeedback();
 }
 
 boot();

@@ -1,11 +1,12 @@
 // store — talking to delphi's expert API, and the outbox that makes answering safe on a bad
 // connection.
 //
-// Every change goes into the outbox (topic -> question key -> value), which lives in localStorage
-// until the server has acknowledged it, so a reload, a closed laptop or a dead network loses
-// nothing. The outbox is sent after a short pause (debounce), when the browser says it is online
-// again, and periodically while something is left in it. One PUT per topic at a time; a value
-// changed while its request was in flight stays in the outbox and goes out next.
+// Every change goes into the outbox (topic -> question key -> value, and the reserved key
+// "reasons" -> {question key: text or null}), which lives in localStorage until the server has
+// acknowledged it, so a reload, a closed laptop or a dead network loses nothing. The outbox is
+// sent after a short pause (debounce), when the browser says it is online again, and
+// periodically while something is left in it. One PUT per topic at a time; a value changed while
+// its request was in flight stays in the outbox and goes out next.
 
 const API = '/api/v1';
 export const DEBOUNCE_MS = 600;
@@ -110,6 +111,18 @@ export class Saver {
   set(topic, key, value) {
     if (!this.box[topic]) this.box[topic] = {};
     this.box[topic][key] = value;
+    writeJson(this.key, this.box);
+    if (this.failed === 'error') this.failed = '';
+    this.schedule(DEBOUNCE_MS);
+  }
+
+  // Queues one member of an object-valued key — the "reasons" object of round r > 1: question
+  // key -> text, null removes it — merged with what is queued for that key already. The object
+  // is sent whole; what the server acknowledged of it unchanged leaves the outbox (see send()).
+  setIn(topic, key, member, value) {
+    if (!this.box[topic]) this.box[topic] = {};
+    const obj = this.box[topic][key];
+    this.box[topic][key] = { ...(obj && typeof obj === 'object' ? obj : {}), [member]: value };
     writeJson(this.key, this.box);
     if (this.failed === 'error') this.failed = '';
     this.schedule(DEBOUNCE_MS);
