@@ -43,7 +43,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 WEB_FILES  := $(shell find web -type f 2>/dev/null | LC_ALL=C sort)
 
-.PHONY: all deps test-deps run test asan bench fuzz clean
+.PHONY: all deps test-deps run test asan bench fuzz soak tls-audit clean
 all: $(B)/delphi delphi
 
 delphi: $(B)/delphi
@@ -104,6 +104,17 @@ bench: deps
 fuzz:
 	@sh tools/install-deps.sh build fuzz
 	@sh fuzz/run.sh
+
+# The long crash-consistency run: SOAK_KILLS (300) kills over SOAK_SECONDS (600) of load.
+soak: test-deps
+	$(MAKE) $(B)/delphi
+	@sh tests/soak.sh $(B)
+
+# testssl.sh against a running server; fails on any finding not explained in tools/tls-audit.sh.
+tls-audit: deps
+	@sh tools/install-deps.sh build audit
+	$(MAKE) $(B)/delphi
+	@sh tools/tls-audit.sh $(B)
 
 run: deps
 	$(MAKE) $(B)/delphi delphi

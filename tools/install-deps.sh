@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian packages delphi needs that are not installed yet (checked with dpkg -s).
-#   sh tools/install-deps.sh [GROUP...]      GROUP: build (default), test, bench, fuzz
+#   sh tools/install-deps.sh [GROUP...]      GROUP: build (default), test, bench, fuzz, audit
 # apt-get runs only when something is missing: as root directly, otherwise through sudo.
 # The npm packages of the browser tests are installed by tools/install-browser-deps.sh.
 set -eu
@@ -15,7 +15,8 @@ for group in "$@"; do
                  valgrind" ;;
     bench) PKGS="$PKGS wrk lighttpd lighttpd-mod-mbedtls python3 openssl curl" ;;
     fuzz)  PKGS="$PKGS clang libclang-rt-14-dev libjansson-dev pkg-config" ;;
-    *) echo "install-deps: unknown group '$group' (build, test, bench, fuzz)" >&2; exit 2 ;;
+    audit) PKGS="$PKGS testssl.sh python3 openssl" ;;
+    *) echo "install-deps: unknown group '$group' (build, test, bench, fuzz, audit)" >&2; exit 2 ;;
   esac
 done
 missing=""
