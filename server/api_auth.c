@@ -109,6 +109,7 @@ static void touch(struct api *a, const struct db_session *s, int64_t now)
 	j->wj.run = touch_run;
 	j->wj.done = touch_done;
 	j->wj.arg = j;
+	j->wj.rerunnable = 1; /* one UPDATE of the job's own values */
 	writer_submit(a->writer, &j->wj);
 }
 

@@ -6,8 +6,9 @@
  * thread as far as it can be without the write lock (topic, round open, invitation, every
  * value), then goes to the writer as one job, which checks again what may have changed
  * meanwhile (the round, the invitation, the answers stored: social_year not before tech_year)
- * and writes all of the topic's changes in the job's savepoint, or nothing. The reply, with
- * everything stored for the topic, is sent from the job's completion: after COMMIT.
+ * and writes all of the topic's changes, or nothing (the job is rerunnable: writer.h). The
+ * reply, with everything stored for the topic (what was read plus the change, not read back),
+ * is written as JSON text and sent from the job's completion: after COMMIT.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "api_int.h"
+#include "buf.h"
 #include "log.h"
 #include "req.h"
 #include "writer.h"
@@ -40,19 +42,6 @@ static int add_answer(json_t *topic_obj, const struct survey_question *q, const 
 	if (!rs && (!(rs = json_object()) || json_object_set_new(topic_obj, REASONS, rs)))
 		return -1;
 	return json_object_set_new(rs, q->key, json_string(reason));
-}
-
-/* Everything stored for one topic: answers[i] / reasons[i] for the questions where present[i]. */
-static json_t *topic_json(const struct survey *s, const struct answer *answers,
-			  const bool *present, char *const *reasons)
-{
-	json_t *o = json_object();
-	for (size_t i = 0; o && i < s->n_questions; i++)
-		if (present[i] && add_answer(o, &s->questions[i], &answers[i], reasons[i])) {
-			json_decref(o);
-			o = NULL;
-		}
-	return o;
 }
 
 struct walk_all {
@@ -107,36 +96,143 @@ static void topic_answers_release(struct topic_answers *ta)
 	}
 }
 
-static int walk_topic_cb(const struct db_api_answer_row *row, void *arg)
-{
-	struct topic_answers *ta = arg;
-	size_t q = row->question;
-	char *text = NULL, *reason = NULL;
-	if ((row->value.text && !(text = strdup(row->value.text))) ||
-	    (row->reason && !(reason = strdup(row->reason)))) {
-		free(text);
-		return 1; /* out of memory */
-	}
-	answer_release(&ta->v[q]);
-	free(ta->reason[q]);
-	ta->v[q] = row->value;
-	ta->v[q].text = text;
-	ta->reason[q] = reason;
-	ta->present[q] = true;
-	return 0;
-}
-
 /* Loads the expert's answers to topic in the round into *ta (released first). 0, or -1 with a
- * message in err (db_error, or out of memory). */
+ * message in err (db_error, out of memory included). */
 static int topic_answers_load(struct db *db, const struct db_survey *sv, int64_t round_id,
 			      int64_t expert_id, size_t topic, struct topic_answers *ta, char *err,
 			      size_t errlen)
 {
 	topic_answers_release(ta);
-	int rc = db_api_answers_walk(db, sv, round_id, expert_id, (long)topic, walk_topic_cb, ta);
-	if (rc)
-		snprintf(err, errlen, "%s", rc < 0 ? db_error(db) : "out of memory");
-	return rc ? -1 : 0;
+	if (db_api_topic_answers(db, sv, round_id, expert_id, topic, ta->v, ta->present,
+				 ta->reason)) {
+		snprintf(err, errlen, "%s", db_error(db));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- The reply of a save, written directly --------------------------------------------------- */
+
+static void add_int(struct buf *b, int64_t v)
+{
+	char d[24];
+	size_t i = sizeof d;
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	do
+		d[--i] = (char)('0' + u % 10);
+	while ((u /= 10) && i > 1);
+	if (v < 0)
+		d[--i] = '-';
+	buf_add(b, d + i, sizeof d - i);
+}
+
+/* s as a JSON string. s is clean UTF-8 (answers, reasons and the definition's codes are checked
+ * when they come in), so only '"', '\\', control characters and U+2028/U+2029 (not allowed in
+ * JavaScript strings) are escaped; runs of other bytes are copied as they are. */
+static void add_string(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	buf_addch(b, '"');
+	for (;; p++) {
+		unsigned char c = *p;
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0xe2)
+			continue;
+		if (c == 0xe2 && !(p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)))
+			continue;
+		buf_add(b, run, (size_t)(p - run));
+		if (!c)
+			break;
+		char esc[7] = {'\\', (char)c, 0, 0, 0, 0, 0};
+		size_t n = 2;
+		if (c == 0xe2) {
+			memcpy(esc + 1, p[2] == 0xa8 ? "u2028" : "u2029", 5);
+			n = 6;
+			p += 2;
+		} else if (c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f') {
+			esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r' : c == '\b' ? 'b' : 'f';
+		} else if (c < 0x20) {
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			n = 6;
+		}
+		buf_add(b, esc, n);
+		run = p + 1;
+	}
+	buf_addch(b, '"');
+}
+
+/* The JSON of answer a to question q, as answer_to_json makes it (a fits q: it was checked
+ * against it, when it came in or when it was stored). */
+static void add_answer_text(struct buf *b, const struct survey_question *q, const struct answer *a)
+{
+	if (a->special != ANSWER_VALUE) {
+		add_string(b, answer_special_name(a->special));
+		return;
+	}
+	switch (q->kind) {
+	case SURVEY_ORDINAL:
+	case SURVEY_YEAR:
+		add_int(b, a->num);
+		break;
+	case SURVEY_MULTI:
+		buf_addch(b, '[');
+		for (size_t i = 0, n = 0; i < q->n_options; i++)
+			if (a->num & (INT64_C(1) << i)) {
+				if (n++)
+					buf_addch(b, ',');
+				add_string(b, q->options[i].code);
+			}
+		buf_addch(b, ']');
+		break;
+	case SURVEY_TEXT:
+		add_string(b, a->text ? a->text : "");
+		break;
+	}
+}
+
+/* {"topic": code, "round": round, "answers": {key: value, ..., "reasons": {key: text}}}: what is
+ * stored for the topic, as compact JSON text in the member order a jansson object built question
+ * by question would have ("reasons" after the first answer that has one). Written without
+ * building a JSON tree: on the event threads, building and dumping one cost about as much as
+ * decrypting the request. Returns the text (free it) and its length in *len. */
+static char *topic_reply(const struct survey *s, size_t topic, int round,
+			 const struct topic_answers *ta, size_t *len)
+{
+	struct buf b;
+	bool first = true, reasons = false;
+	buf_init(&b);
+	buf_adds(&b, "{\"topic\":");
+	add_string(&b, s->topics[topic].code);
+	buf_adds(&b, ",\"round\":");
+	add_int(&b, round);
+	buf_adds(&b, ",\"answers\":{");
+	for (size_t q = 0; q < s->n_questions; q++) {
+		if (!ta->present[q])
+			continue;
+		if (!first)
+			buf_addch(&b, ',');
+		first = false;
+		add_string(&b, s->questions[q].key);
+		buf_addch(&b, ':');
+		add_answer_text(&b, &s->questions[q], &ta->v[q]);
+		if (!ta->reason[q] || reasons)
+			continue;
+		reasons = true;
+		buf_adds(&b, ",\"" REASONS "\":{");
+		for (size_t k = q, n = 0; k < s->n_questions; k++)
+			if (ta->present[k] && ta->reason[k]) {
+				if (n++)
+					buf_addch(&b, ',');
+				add_string(&b, s->questions[k].key);
+				buf_addch(&b, ':');
+				add_string(&b, ta->reason[k]);
+			}
+		buf_addch(&b, '}');
+	}
+	buf_adds(&b, "}}");
+	return buf_detach(&b, len);
 }
 
 /* ---- Reading a PUT body --------------------------------------------------------------------- */
@@ -253,23 +349,15 @@ static const struct api_principal *expert(const struct req *r)
 	return req_auth(r);
 }
 
-/* The current (latest) round of the survey: DB_FOUND with *out, DB_NOT_FOUND, or -1 after
- * replying 500. */
-static int current_round(struct req *r, struct db *db, int64_t survey_id, struct db_round *out)
+/* The current (latest) round of the survey and whether the expert is invited to it: DB_FOUND
+ * with *out and *in, DB_NOT_FOUND, or -1 after replying 500. */
+static int current_round(struct req *r, struct db *db, int64_t survey_id, int64_t expert_id,
+			 struct db_round *out, bool *in)
 {
-	int found = db_round_get(db, survey_id, 0, out);
+	int found = db_api_round_of(db, survey_id, expert_id, out, in);
 	if (found < 0)
 		api_fail_db(r, db, "cannot read the round");
 	return found;
-}
-
-/* 1 if invited, 0 if not, -1 after replying 500. */
-static int invited(struct req *r, struct db *db, int64_t round_id, int64_t expert_id)
-{
-	int in = db_round_is_invited(db, round_id, expert_id);
-	if (in < 0)
-		api_fail_db(r, db, "cannot read the invitation");
-	return in;
 }
 
 /* The topic of the request's {topic}: its index, or -1 after replying 404. */
@@ -346,17 +434,15 @@ void api_expert_me(struct req *r)
 	struct db_round cur, prev;
 	json_t *me = NULL, *answers = NULL, *previous = NULL;
 	bool db_failed = false;
-	int in = 0;
+	bool in = false;
 
 	if (api_survey_get(a, db, p->expert.survey_id, &m, err, sizeof err)) {
 		api_fail(r, "cannot load the survey", err);
 		goto out;
 	}
 	const struct db_survey *sv = m->sv;
-	int found = current_round(r, db, sv->id, &cur);
+	int found = current_round(r, db, sv->id, p->expert.id, &cur, &in);
 	if (found < 0)
-		goto out;
-	if (found == DB_FOUND && (in = invited(r, db, cur.id, p->expert.id)) < 0)
 		goto out;
 	int ef = db_api_expert_get(db, sv, p->expert.id, &e);
 	if (ef != DB_FOUND) {
@@ -385,7 +471,7 @@ void api_expert_me(struct req *r)
 	json_t *round = json_pack("{s:i, s:s, s:b}", "number", found == DB_FOUND ? cur.number : 1,
 				  "state",
 				  found == DB_FOUND ? db_round_state_name(cur.state) : "draft",
-				  "invited", in == 1);
+				  "invited", in);
 	if (!ex || !round || !answers || !previous) {
 		json_decref(ex);
 		json_decref(round);
@@ -448,7 +534,44 @@ static void put_job_free(struct put_job *j)
 	free(j);
 }
 
-/* On the writer thread, inside the batch's transaction and the job's savepoint. */
+/* Applies change c to ta, what the topic held before it, so that ta holds what the writes of
+ * put_run stored: the values set (copied from c, which a rerun needs again), the answers deleted
+ * gone with their reasons, a kept or changed answer keeping its reason unless c sets or clears
+ * it (the upsert leaves the column alone), a new answer without one unless c gives it. The
+ * reply is made from this rather than from reading the topic back. 0, or -1 when out of
+ * memory. */
+static int topic_apply(struct topic_answers *ta, const struct api_change *c, size_t n_questions)
+{
+	for (size_t q = 0; q < n_questions; q++) {
+		if (c->op[q] == API_DELETE) {
+			answer_release(&ta->v[q]);
+			free(ta->reason[q]);
+			ta->reason[q] = NULL;
+			ta->present[q] = false;
+			continue;
+		}
+		if (c->op[q] == API_SET) {
+			char *text = NULL;
+			if (c->value[q].text && !(text = strdup(c->value[q].text)))
+				return -1;
+			answer_release(&ta->v[q]);
+			ta->v[q] = c->value[q];
+			ta->v[q].text = text;
+			ta->present[q] = true;
+		}
+		if (!ta->present[q] || c->reason_op[q] == API_KEEP)
+			continue;
+		char *reason = NULL;
+		if (c->reason_op[q] == API_SET && !(reason = strdup(c->reason[q])))
+			return -1;
+		free(ta->reason[q]);
+		ta->reason[q] = reason;
+	}
+	return 0;
+}
+
+/* On the writer thread, inside the batch's transaction (and the job's savepoint, unless the
+ * batch runs without: the job is rerunnable, so it starts over from j->change every time). */
 static int put_run(struct db *db, void *arg, char *err, size_t errlen)
 {
 	struct put_job *j = arg;
@@ -460,17 +583,24 @@ static int put_run(struct db *db, void *arg, char *err, size_t errlen)
 	char msg[ANSWER_ERR_MAX];
 	const char *bad = NULL;
 
-	int found = db_round_get(db, sv->id, 0, &r);
+	bool in = false;
+	topic_answers_release(&j->stored);
+	int found = db_api_round_of(db, sv->id, j->expert_id, &r, &in);
 	if (found < 0)
 		goto fail;
 	if (found == DB_NOT_FOUND || r.id != j->round_id || r.state != DB_ROUND_OPEN)
 		return PUT_NOT_OPEN;
-	int in = db_round_is_invited(db, r.id, j->expert_id);
-	if (in < 0)
-		goto fail;
 	if (!in)
 		return PUT_NOT_INVITED;
-	if (topic_answers_load(db, sv, r.id, j->expert_id, j->topic, &j->stored, err, errlen))
+	/* What is stored matters for what the change keeps: the answers it leaves alone (checked
+	 * with the new ones, and in the reply) and the reasons of the answers it changes. A change
+	 * of every question in a round that has no reasons (round 1, or a survey that asks for none)
+	 * keeps nothing, so it need not read the topic first (the most expensive read of a save). */
+	bool whole = r.number < 2 || s->reason_outside_iqr == SURVEY_REASON_OFF;
+	for (size_t q = 0; whole && q < s->n_questions; q++)
+		whole = c->op[q] != API_KEEP;
+	if (!whole &&
+	    topic_answers_load(db, sv, r.id, j->expert_id, j->topic, &j->stored, err, errlen))
 		return -1;
 
 	/* What the topic holds once the change is applied, checked as a whole. */
@@ -494,7 +624,7 @@ static int put_run(struct db *db, void *arg, char *err, size_t errlen)
 		if (c->op[q] == API_SET &&
 		    db_answer_put(db, sv, r.id, j->expert_id, j->topic, q, &c->value[q]))
 			goto fail;
-		if (c->op[q] == API_DELETE && j->stored.present[q] &&
+		if (c->op[q] == API_DELETE && (whole || j->stored.present[q]) &&
 		    db_answer_delete(db, sv, r.id, j->expert_id, j->topic, q))
 			goto fail;
 		if (c->reason_op[q] != API_KEEP && after[q] &&
@@ -502,8 +632,10 @@ static int put_run(struct db *db, void *arg, char *err, size_t errlen)
 				      c->reason_op[q] == API_SET ? c->reason[q] : NULL) < 0)
 			goto fail;
 	}
-	if (topic_answers_load(db, sv, r.id, j->expert_id, j->topic, &j->stored, err, errlen))
+	if (topic_apply(&j->stored, c, s->n_questions)) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
 	return PUT_SAVED;
 fail:
 	snprintf(err, errlen, "%s", db_error(db));
@@ -517,10 +649,9 @@ static void put_reply(struct req *r, void *arg)
 	const struct survey *s = j->m->sv->survey;
 	switch (j->rc) {
 	case PUT_SAVED: {
-		json_t *answers = topic_json(s, j->stored.v, j->stored.present, j->stored.reason);
-		req_reply_json(r, 200,
-			       json_pack("{s:s, s:i, s:o?}", "topic", s->topics[j->topic].code,
-					 "round", j->round, "answers", answers));
+		size_t len;
+		char *text = topic_reply(s, j->topic, j->round, &j->stored, &len);
+		req_reply_bytes(r, 200, JSON_TYPE, text, len, free);
 		break;
 	}
 	case PUT_NOT_OPEN:
@@ -577,7 +708,8 @@ void api_expert_put_answers(struct req *r)
 	long t = topic_param(r, m);
 	if (t < 0)
 		goto out;
-	int found = current_round(r, db, m->sv->id, &cur);
+	bool in = false;
+	int found = current_round(r, db, m->sv->id, p->expert.id, &cur, &in);
 	if (found < 0)
 		goto out;
 	if (found == DB_NOT_FOUND || cur.state != DB_ROUND_OPEN) {
@@ -590,11 +722,9 @@ void api_expert_put_answers(struct req *r)
 					cur.number);
 		goto out;
 	}
-	int in = invited(r, db, cur.id, p->expert.id);
-	if (in <= 0) {
-		if (in == 0)
-			req_reply_error(r, 403, "not_invited", NULL,
-					"you are not invited to round %d", cur.number);
+	if (!in) {
+		req_reply_error(r, 403, "not_invited", NULL, "you are not invited to round %d",
+				cur.number);
 		goto out;
 	}
 	if (!(j = calloc(1, sizeof *j))) {
@@ -615,6 +745,7 @@ void api_expert_put_answers(struct req *r)
 	j->wj.run = put_run;
 	j->wj.done = put_done;
 	j->wj.arg = j;
+	j->wj.rerunnable = 1;
 	m = NULL; /* the job's now */
 	req_suspend(r);
 	writer_submit(a->writer, &j->wj);
@@ -721,7 +852,8 @@ void api_expert_feedback(struct req *r)
 	long t = topic_param(r, m);
 	if (t < 0)
 		goto out;
-	int found = current_round(r, db, sv->id, &cur);
+	bool in = false;
+	int found = current_round(r, db, sv->id, p->expert.id, &cur, &in);
 	if (found < 0)
 		goto out;
 	if (found == DB_NOT_FOUND || cur.number < 2) {
@@ -730,11 +862,9 @@ void api_expert_feedback(struct req *r)
 				"round 1");
 		goto out;
 	}
-	int in = invited(r, db, cur.id, p->expert.id);
-	if (in <= 0) {
-		if (in == 0)
-			req_reply_error(r, 403, "not_invited", NULL,
-					"you are not invited to round %d", cur.number);
+	if (!in) {
+		req_reply_error(r, 403, "not_invited", NULL, "you are not invited to round %d",
+				cur.number);
 		goto out;
 	}
 	int pf = db_round_get(db, sv->id, cur.number - 1, &prev);
@@ -760,12 +890,20 @@ void api_expert_feedback(struct req *r)
 			req_reply_error(r, 500, "internal", NULL, "out of memory");
 		goto out;
 	}
-	/* Comments need a coordinator's approval first; until the console's moderation exists
-	 * there are none to show (docs/api.md). */
+	/* Only the comments a coordinator approved (console moderation, api_comments.c). */
+	json_t *comments = NULL;
+	rc = api_comments_approved(db, prev.id, sv->topic_ids[t], &comments);
+	if (rc) {
+		if (rc < 0)
+			api_fail_db(r, db, "cannot read the comments");
+		else
+			req_reply_error(r, 500, "internal", NULL, "out of memory");
+		goto out;
+	}
 	req_reply_json(r, 200,
-		       json_pack("{s:s, s:i, s:i, s:O, s:[]}", "topic", sv->survey->topics[t].code,
+		       json_pack("{s:s, s:i, s:i, s:O, s:o}", "topic", sv->survey->topics[t].code,
 				 "round", cur.number, "previous_round", prev.number, "questions",
-				 questions, "comments"));
+				 questions, "comments", comments));
 out:
 	json_decref(questions);
 	if (own) {

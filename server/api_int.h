@@ -17,6 +17,7 @@
 #include "answer.h"
 #include "survey.h"
 
+struct api_console;
 struct api_survey;
 
 /* The application state (struct httpd_options.app). Read-only after start-up, except the
@@ -28,6 +29,7 @@ struct api {
 	pthread_mutex_t mu;
 	struct api_survey **surveys; /* the current model of each survey loaded so far */
 	size_t n_surveys, cap_surveys;
+	struct api_console *console; /* the console's state (api_console.h) */
 };
 
 /* One event thread's data (req_thread_data): its read-only connection. */
@@ -52,7 +54,8 @@ struct api_principal {
  * api_survey_put (a job keeps its reference until its completion). Each get compares the stored
  * definition's key (db_api_survey_key) with the cached one, so a definition replaced before the
  * first round is picked up at the next request; the replaced model is freed when its last
- * reference is dropped.
+ * reference is dropped. A model loaded once the survey had rounds is never checked again: the
+ * definition is fixed from round 1 on.
  */
 struct api_survey {
 	/* Immutable after creation: any thread may read them without the lock. */
@@ -121,6 +124,11 @@ struct api_problem {
 int api_expert_parse_change(const struct survey *s, const json_t *body, int round,
 			    struct api_change *out, struct api_problem *p);
 void api_expert_change_release(struct api_change *c); /* frees the values and texts */
+
+/* api_comments.c: the texts of the comments a coordinator approved in round round_id (row id)
+ * on topic topic_id (row id), unchanged since, in the order of approval, as a new JSON array in
+ * *out. Returns 0, -1 (db_error(db)) or 1 (out of memory); *out is NULL unless 0. */
+int api_comments_approved(struct db *db, int64_t round_id, int64_t topic_id, json_t **out);
 
 /* ---- Helpers (api.c) ---------------------------------------------------------------------- */
 

@@ -238,6 +238,18 @@ int api_survey_get(struct api *a, struct db *db, int64_t survey_id, struct api_s
 	struct api_survey *m, *fresh = NULL, *old = NULL;
 	size_t slot = 0;
 	*out = NULL;
+	/* A definition is fixed once its survey has rounds (db_survey_store refuses to replace it,
+	 * and nothing deletes rounds or surveys), so a model loaded after round 1 opened is current
+	 * for good: no need to read the key again at every request. */
+	pthread_mutex_lock(&a->mu);
+	m = find(a, survey_id, &slot);
+	if (m && m->key.has_rounds) {
+		m->refs++;
+		pthread_mutex_unlock(&a->mu);
+		*out = m;
+		return 0;
+	}
+	pthread_mutex_unlock(&a->mu);
 	int found = db_api_survey_key(db, survey_id, &key);
 	if (found != DB_FOUND) {
 		snprintf(err, errlen, "%s", found == DB_NOT_FOUND ? "the survey is gone" : db_error(db));

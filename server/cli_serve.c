@@ -221,6 +221,7 @@ int cli_serve(const struct cli_ctx *ctx, int argc, char **argv)
 		.tls = tls,
 		.routes = api_routes,
 		.nroutes = api_nroutes,
+		.route_max_body = api_route_max_body,
 		.site = site,
 		.authorize = api_auth_authorize,
 		.thread_init = api_thread_init,
@@ -250,6 +251,7 @@ int cli_serve(const struct cli_ctx *ctx, int argc, char **argv)
 	}
 
 	user_url(&c, httpd_port(h), url, sizeof url);
+	api_set_public_url(api, url); /* the console's invitation links */
 	tls_server_fingerprint(tls, fp, sizeof fp);
 	log_info("listening on %s (port %u), %ld thread(s), database %s, durability %s, web %s",
 		 c.listen, httpd_port(h), c.threads, c.db,
@@ -290,6 +292,7 @@ int cli_serve(const struct cli_ctx *ctx, int argc, char **argv)
 		}
 	}
 	httpd_join(h);
+	api_stop(api);  /* the console's workers finish (they submit to the writer) */
 	writer_stop(w); /* commits what is queued; its completions run in httpd_free */
 	if (!stopping) {
 		log_warnx("the event threads stopped unexpectedly");
@@ -302,6 +305,7 @@ usage:
 	log_warnx("serve: %s", err);
 	rc = CLI_USAGE;
 out:
+	api_stop(api);
 	if (w)
 		writer_stop(w); /* before httpd_free, which must come after the last req_post */
 	httpd_free(h);

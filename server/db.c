@@ -5,10 +5,12 @@
 #include "db_int.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "embedded.h"
 
@@ -19,6 +21,7 @@ static const char SQL_SAVEPOINT[] = "SAVEPOINT db_sp";
 static const char SQL_RELEASE[] = "RELEASE db_sp";
 static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO db_sp";
 static const char SQL_USER_VERSION[] = "PRAGMA user_version";
+#define DB_READ_MMAP "1073741824" /* bytes of the file a read-only connection maps at most */
 
 int db_fail(struct db *db, const char *what)
 {
@@ -97,6 +100,18 @@ const char *db_column_text(sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
 	return t ? (const char *)t : "";
+}
+
+const char *db_now_text(struct db *db)
+{
+	time_t now = time(NULL);
+	if (!db->now_text[0] || (int64_t)now != db->now_sec) {
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(db->now_text, sizeof db->now_text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		db->now_sec = (int64_t)now;
+	}
+	return db->now_text;
 }
 
 /* Runs a cached statement that takes no parameters. */
@@ -233,8 +248,20 @@ static int pragma(struct db *db, const char *path, const char *sql)
 	return 0;
 }
 
+/* Process-wide SQLite settings, made once before the library initializes (sqlite3_config refuses
+ * them afterwards). Memory statistics off: with them on, every allocation of every connection
+ * takes one global mutex to count itself, which the server's threads (each with its own
+ * connection) would otherwise contend for; nothing of ours reads the statistics. */
+static void configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* SQLITE_MISUSE if something initialized first */
+	sqlite3_initialize();
+}
+
 int db_open(const char *path, unsigned flags, struct db **out, char err[DB_ERR_MAX])
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, configure);
 	struct db *db = calloc(1, sizeof *db);
 	int rc = -1;
 	*out = NULL;
@@ -270,6 +297,12 @@ int db_open(const char *path, unsigned flags, struct db **out, char err[DB_ERR_M
 		if (migrate(db, path))
 			goto out;
 	} else {
+		/* A reader's page cache is dropped whenever another connection has committed since
+		 * its last read (in the server: at almost every statement of an event thread), so
+		 * every look-up would read its pages again with a system call each. Mapped, the
+		 * pages of the database file (not those still in the WAL) are read in place. */
+		if (pragma(db, path, "PRAGMA mmap_size = " DB_READ_MMAP))
+			goto out;
 		int v = db_schema_version(db);
 		if (v < 0)
 			goto out;

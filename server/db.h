@@ -49,7 +49,8 @@ enum db_open_flags {
 /*
  * Opens the database at path with flags (DB_READONLY, or DB_READWRITE optionally with
  * DB_CREATE / DB_SYNC_FULL). Sets journal_mode=WAL (read-write only), synchronous,
- * foreign_keys=ON, busy_timeout 5000 ms and temp_store=MEMORY.
+ * foreign_keys=ON, busy_timeout 5000 ms and temp_store=MEMORY; a read-only connection also maps
+ * the file into memory (mmap_size, up to 1 GiB) to read pages without a system call each.
  *
  * A read-write open brings the schema up to date: it applies the embedded migrations
  * (db/migrations/NNNN-*.sql) the file lacks, each in its own transaction that also sets

@@ -13,6 +13,10 @@
 static const char SQL_SURVEY_KEY[] =
 	"SELECT slug, loaded_at, EXISTS (SELECT 1 FROM rounds WHERE survey_id = ?1) "
 	"FROM surveys WHERE id = ?1";
+static const char SQL_ROUND_OF[] =
+	"SELECT r.id, r.number, r.state, r.opened_at, r.closed_at, "
+	"EXISTS (SELECT 1 FROM invitations WHERE round_id = r.id AND expert_id = ?2) "
+	"FROM rounds r WHERE r.survey_id = ?1 ORDER BY r.number DESC LIMIT 1";
 static const char SQL_EXPERT[] =
 	"SELECT name, sector FROM experts WHERE id = ?1 AND survey_id = ?2";
 static const char SQL_EXPERT_FIELDS[] =
@@ -30,6 +34,10 @@ static const char SQL_ANSWERS_ALL[] =
 static const char SQL_ANSWERS_TOPIC[] =
 	ANSWERS_COLS "WHERE a.expert_id = ?1 AND a.round_id = ?2 AND a.topic_id = ?3 "
 		     "ORDER BY q.position";
+/* One topic's rows through the same index; question ids are mapped to positions in C. */
+static const char SQL_TOPIC_ANSWERS[] =
+	"SELECT question_id, num, special, text, reason FROM answers INDEXED BY answers_by_expert "
+	"WHERE expert_id = ?1 AND round_id = ?2 AND topic_id = ?3";
 static const char SQL_REASON_SET[] =
 	"UPDATE answers SET reason = ?5 WHERE round_id = ?1 AND topic_id = ?2 AND question_id = ?3 "
 	"AND expert_id = ?4";
@@ -53,6 +61,30 @@ int db_api_survey_key(struct db *db, int64_t survey_id, struct db_api_survey_key
 		ret = DB_FOUND;
 	} else if (rc != SQLITE_DONE) {
 		ret = db_fail(db, "cannot read the survey");
+	}
+	db_done(st);
+	return ret;
+}
+
+int db_api_round_of(struct db *db, int64_t survey_id, int64_t expert_id, struct db_round *out,
+		    bool *invited)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_ROUND_OF);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, survey_id);
+	sqlite3_bind_int64(st, 2, expert_id);
+	int rc = sqlite3_step(st), ret = DB_NOT_FOUND;
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->number = sqlite3_column_int(st, 1);
+		out->state = strcmp(db_column_text(st, 2), "open") ? DB_ROUND_CLOSED : DB_ROUND_OPEN;
+		db_column_copy(st, 3, out->opened_at, sizeof out->opened_at);
+		db_column_copy(st, 4, out->closed_at, sizeof out->closed_at);
+		*invited = sqlite3_column_int(st, 5) != 0;
+		ret = DB_FOUND;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(db, "cannot look up the round");
 	}
 	db_done(st);
 	return ret;
@@ -115,19 +147,19 @@ void db_api_expert_release(struct db_api_expert *e)
 	e->n_fields = 0;
 }
 
-/* The stored form (num, special, text) in columns 2..4 as an answer borrowing the text. */
-static void read_answer(sqlite3_stmt *st, struct answer *a)
+/* The stored form (num, special, text) in columns col..col + 2 as an answer borrowing the text. */
+static void read_answer(sqlite3_stmt *st, int col, struct answer *a)
 {
 	a->special = ANSWER_VALUE;
 	a->num = 0;
 	a->text = NULL;
-	if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
-		int sp = answer_special_parse(db_column_text(st, 3));
+	if (sqlite3_column_type(st, col + 1) != SQLITE_NULL) {
+		int sp = answer_special_parse(db_column_text(st, col + 1));
 		a->special = sp > 0 ? (enum answer_special)sp : ANSWER_DONT_KNOW;
-	} else if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-		a->text = (char *)db_column_text(st, 4);
+	} else if (sqlite3_column_type(st, col + 2) != SQLITE_NULL) {
+		a->text = (char *)db_column_text(st, col + 2);
 	} else {
-		a->num = sqlite3_column_int64(st, 2);
+		a->num = sqlite3_column_int64(st, col);
 	}
 }
 
@@ -155,9 +187,54 @@ int db_api_answers_walk(struct db *db, const struct db_survey *sv, int64_t round
 			.reason = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL
 									    : db_column_text(st, 5),
 		};
-		read_answer(st, &row.value);
+		read_answer(st, 2, &row.value);
 		if ((ret = cb(&row, arg)))
 			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_fail(db, "cannot read the answers");
+	db_done(st);
+	return ret;
+}
+
+int db_api_topic_answers(struct db *db, const struct db_survey *sv, int64_t round_id,
+			 int64_t expert_id, size_t topic, struct answer *answers, bool *present,
+			 char **reasons)
+{
+	const struct survey *s = sv->survey;
+	assert(topic < s->n_topics);
+	for (size_t i = 0; i < s->n_questions; i++)
+		present[i] = false;
+	sqlite3_stmt *st = db_stmt(db, SQL_TOPIC_ANSWERS);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, expert_id);
+	sqlite3_bind_int64(st, 2, round_id);
+	sqlite3_bind_int64(st, 3, sv->topic_ids[topic]);
+	int rc, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t qid = sqlite3_column_int64(st, 0);
+		size_t q = 0;
+		while (q < s->n_questions && sv->question_ids[q] != qid)
+			q++;
+		if (q == s->n_questions)
+			continue; /* cannot happen: answers reference the survey's questions */
+		struct answer a;
+		read_answer(st, 1, &a);
+		char *text = NULL, *reason = NULL;
+		if ((a.text && !(text = strdup(a.text))) ||
+		    (sqlite3_column_type(st, 4) != SQLITE_NULL &&
+		     !(reason = strdup(db_column_text(st, 4))))) {
+			free(text);
+			ret = db_failf(db, "out of memory");
+			break;
+		}
+		answer_release(&answers[q]);
+		answers[q] = a;
+		answers[q].text = text;
+		free(reasons[q]);
+		reasons[q] = reason;
+		present[q] = true;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ret = db_fail(db, "cannot read the answers");

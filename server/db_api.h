@@ -38,6 +38,14 @@ struct db_api_survey_key {
 /* Reads the key of survey survey_id: DB_FOUND with *out, DB_NOT_FOUND, or -1. */
 int db_api_survey_key(struct db *db, int64_t survey_id, struct db_api_survey_key *out);
 
+/* ---- The round an expert answers ------------------------------------------------------------ */
+
+/* The latest round of survey survey_id (as db_round_get with number 0) and whether expert_id is
+ * invited to it, in one look-up: DB_FOUND with *out and *invited, DB_NOT_FOUND (neither
+ * touched), or -1. */
+int db_api_round_of(struct db *db, int64_t survey_id, int64_t expert_id, struct db_round *out,
+		    bool *invited);
+
 /* ---- An expert's profile -------------------------------------------------------------------- */
 
 struct db_api_expert {
@@ -70,6 +78,18 @@ struct db_api_answer_row {
 int db_api_answers_walk(struct db *db, const struct db_survey *sv, int64_t round_id,
 			int64_t expert_id, long topic,
 			int (*cb)(const struct db_api_answer_row *, void *), void *arg);
+
+/* The expert's answers to one topic in the round (row id) with their reasons, all at once: for
+ * every question i of the survey, present[i] tells whether there is an answer, answers[i] holds
+ * it (its text owned: answer_release) and reasons[i] its reason (owned: free; NULL when none).
+ * On entry answers[i] must be releasable (ANSWER_INIT or loaded before) and reasons[i] NULL or
+ * owned: what a question held is released before it is overwritten, and a question without a
+ * stored answer is left alone but for present[i] = false. Cheaper than db_api_answers_walk for
+ * one topic (no joins, no sort). Returns 0, or -1 (also when out of memory); the arrays then
+ * hold what was read so far. */
+int db_api_topic_answers(struct db *db, const struct db_survey *sv, int64_t round_id,
+			 int64_t expert_id, size_t topic, struct answer *answers, bool *present,
+			 char **reasons);
 
 /* Sets (text) or clears (text NULL) the reason of the expert's stored answer to one question of
  * a topic in the round. text must be clean UTF-8 of at most DB_API_REASON_MAX bytes (checked by

@@ -19,6 +19,8 @@ struct db {
 	struct db_cached *cache; /* cache[0..n_cache) */
 	size_t n_cache, cap_cache;
 	char err[DB_ERR_MAX];
+	int64_t now_sec;             /* db_now_text's cache: the second ... */
+	char now_text[DB_TIME_MAX];  /* ... and its text ("" until the first call) */
 };
 
 /*
@@ -41,6 +43,11 @@ int db_failf(struct db *db, const char *fmt, ...) __attribute__((format(printf, 
 /* Steps a statement that returns no rows (or whose rows are ignored) to completion and resets
  * it. Returns 0, or -1 with db_fail(db, what). */
 int db_exec_stmt(struct db *db, sqlite3_stmt *st, const char *what);
+
+/* The current UTC time as the schema's "YYYY-MM-DDTHH:MM:SSZ", formatted at most once a second
+ * per connection: bound in place of strftime('%Y-%m-%dT%H:%M:%SZ', 'now') by statements that run
+ * many times a second (SQLite formats that per row). Valid until the next call on db. */
+const char *db_now_text(struct db *db);
 
 /* Asserts that a write happens inside a transaction (see db.h). */
 #define DB_ASSERT_TXN(db) assert(!sqlite3_get_autocommit((db)->conn))

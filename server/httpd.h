@@ -9,8 +9,9 @@
  * otherwise the static site (GET/HEAD) or its 404 page. A path some route matches with another
  * method: 405 method_not_allowed with Allow; OPTIONS: 204 with Allow.
  *
- * Limits: request line + headers <= max_headers; bodies: up to max_body are handed to handlers,
- * bodies up to 4 * max_body are read and answered 413 body_too_large (JSON, our headers), larger
+ * Limits: request line + headers <= max_headers; bodies: up to max_body (or the route's own limit,
+ * route_max_body) are handed to handlers, bodies up to 4 * max_body (or the largest route limit)
+ * are read and answered 413 body_too_large (JSON, our headers), larger
  * ones are refused by evhttp itself with its own 413 page before they are read into memory.
  * evhttp also answers a malformed request or too many header bytes (400) and a method it does not
  * know (501) itself: those few pages are plain HTML without our headers, and the connection is
@@ -53,6 +54,12 @@ struct httpd_options {
 	/* The application's routes (checked with route_check_table; may not repeat the built-ins). */
 	const struct route *routes;
 	size_t nroutes;
+	/* NULL, or nroutes body limits parallel to routes: route i takes bodies of up to
+	 * route_max_body[i] bytes (0: max_body), for the few routes that upload more than the
+	 * global limit. evhttp then reads bodies up to the largest of them (or 4 * max_body if that
+	 * is more) on any path before the route is known; everything over the matched route's limit
+	 * is still answered 413 body_too_large, and req_body / req_json_body apply the route's limit. */
+	const size_t *route_max_body;
 	/* Serves paths outside /api that no route matched; NULL = everything there is 404. */
 	struct static_site *site;
 

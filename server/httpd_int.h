@@ -51,6 +51,7 @@ struct req {
 	void *auth;
 	void (*auth_free)(void *);
 	char peer[64];
+	size_t max_body;           /* the matched route's body limit (0 before dispatch: max_body) */
 };
 
 /* Monotonic microseconds. */
@@ -65,6 +66,12 @@ struct metrics *httpd_thread_metrics(const struct httpd_thread *t);
 /* Queues p to run (p->fn(p)) on t's loop thread and wakes it. Any thread. p must stay valid until
  * it has run; after httpd_join, httpd_free runs whatever is still queued. */
 void httpd_thread_post(struct httpd_thread *t, struct httpd_post *p);
+/* The access log line of one reply, "METHOD ROUTE STATUS BYTES DURATIONus" after log_info's
+ * prefix. Lines are collected per thread and written together (log_write): when the loop has no
+ * other work left, when the buffer is nearly full, at the latest 100 ms after the first of them,
+ * and when the thread stops. Loop thread only. */
+void httpd_access_log(struct httpd_thread *t, const char *method, const char *route, int status,
+		      size_t bytes, uint64_t usec);
 
 /* req.c, for httpd.c */
 struct req *req_new_internal(struct httpd_thread *t, struct evhttp_request *ev,

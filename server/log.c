@@ -21,16 +21,22 @@ void log_set_verbose(int on)
 	verbose = on;
 }
 
+/* "YYYY-MM-DDTHH:MM:SSZ " of t into out[32]. */
+static void format_stamp(time_t t, char out[32])
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+}
+
 static void vlog(const char *level, const char *fmt, va_list ap, const char *suffix)
 {
 	char line[2048];
 	char stamp[32] = "";
 	if (timestamps) {
 		struct timespec ts;
-		struct tm tm;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ ", &tm);
+		format_stamp(ts.tv_sec, stamp);
 	}
 	int n = vsnprintf(line, sizeof line, fmt, ap);
 	if (n < 0)
@@ -81,4 +87,18 @@ void fatalx(const char *fmt, ...)
 {
 	LOG_BODY("fatal: ", NULL);
 	exit(1);
+}
+
+size_t log_info_prefix(time_t t, char *out, size_t size)
+{
+	char stamp[32] = "";
+	if (timestamps)
+		format_stamp(t, stamp);
+	int n = snprintf(out, size, "%s%s", stamp, timestamps ? "info: " : "delphi: ");
+	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+}
+
+void log_write(const char *lines, size_t len)
+{
+	fwrite(lines, 1, len, stderr);
 }

@@ -79,13 +79,57 @@ int req_is_json_type(const char *ct)
 	return 1;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (1..4), or 0 if s does not start one. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned c = s[0];
+	unsigned n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+		   : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	unsigned long cp = c & (0x7f >> n); /* the lead byte's payload bits */
+	if (n <= 1)
+		return n;
+	for (unsigned i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the terminating NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/* A JSON string of s; bytes that are not well-formed UTF-8 become '?'. Messages quote what
+ * clients sent (a topic from the path may hold any bytes, or be cut inside a character), and
+ * jansson refuses such strings: the error reply must not turn into a 500. NULL on OOM. */
+static json_t *lossy_string(const char *s)
+{
+	json_t *v = json_string(s);
+	if (v)
+		return v;
+	char *copy = strdup(s);
+	if (!copy)
+		return NULL;
+	for (unsigned char *p = (unsigned char *)copy; *p;) {
+		size_t n = utf8_seq(p);
+		if (n) {
+			p += n;
+		} else {
+			*p++ = '?';
+		}
+	}
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
 json_t *req_error_json(const char *code, const char *message, const char *field)
 {
-	json_t *e = json_pack("{s:s, s:s}", "code", code ? code : "internal", "message",
-			      message ? message : "");
+	json_t *e = json_pack("{s:s}", "code", code ? code : "internal");
 	if (!e)
 		return NULL;
-	if (field && json_object_set_new(e, "field", json_string(field))) {
+	if (json_object_set_new(e, "message", lossy_string(message ? message : "")) ||
+	    (field && json_object_set_new(e, "field", lossy_string(field)))) {
 		json_decref(e);
 		return NULL;
 	}
@@ -269,6 +313,12 @@ int req_replied(const struct req *r)
 
 /* ---- Body ---- */
 
+/* The body limit of r's route (httpd_options.route_max_body), else --max-body. */
+static size_t req_max_body(const struct req *r)
+{
+	return r->max_body ? r->max_body : httpd_max_body(r->thr);
+}
+
 static int body_bytes(struct req *r, const unsigned char **data, size_t *len)
 {
 	struct evbuffer *in = r->ev ? evhttp_request_get_input_buffer(r->ev) : NULL;
@@ -284,7 +334,7 @@ static int body_bytes(struct req *r, const unsigned char **data, size_t *len)
 
 int req_body(struct req *r, const unsigned char **data, size_t *len)
 {
-	size_t max = httpd_max_body(r->thr);
+	size_t max = req_max_body(r);
 	if (body_bytes(r, data, len)) {
 		req_reply_error(r, 500, "internal", NULL, "out of memory");
 		return -1;
@@ -307,7 +357,7 @@ int req_json_body(struct req *r, json_t **out)
 		req_reply_error(r, 500, "internal", NULL, "out of memory");
 		return -1;
 	}
-	if (req_parse_json(req_header(r, "Content-Type"), data, len, httpd_max_body(r->thr), out,
+	if (req_parse_json(req_header(r, "Content-Type"), data, len, req_max_body(r), out,
 			   &p)) {
 		req_reply_error(r, p.status, p.code, NULL, "%s", p.message);
 		return -1;
@@ -421,7 +471,7 @@ static void send_reply(struct req *r, int status, const char *ctype, const void 
 	unsigned mi = route_method_index(r->method);
 	struct metrics *m = httpd_thread_metrics(r->thr);
 	size_t shard = httpd_thread_index(r->thr);
-	log_info("%s %s %d %zu %lluus", mname, r->route_label, status, len, (unsigned long long)us);
+	httpd_access_log(r->thr, mname, r->route_label, status, len, us);
 	evhttp_send_reply(r->ev, status, NULL, NULL);
 	/* r stays valid: the caller holds a reference while a handler or completion runs. */
 	metrics_observe_request(m, shard, idx, mi, status, us, len);

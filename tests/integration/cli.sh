@@ -115,7 +115,7 @@ same "init output" "$(cat "$T/out")" "$DB: schema version $SCHEMA"
 same "user_version" "$(sql 'PRAGMA user_version')" "$SCHEMA"
 same "tables" "$(sql "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master
 	WHERE type = 'table' ORDER BY name)")" \
-	"answers audit_log expert_fields experts fields invitations mail_log questions rounds sessions stats surveys topics users"
+	"answers audit_log comment_moderation expert_fields experts fields invitations mail_log questions rounds sessions stats surveys topics users"
 same "journal mode" "$(sql 'PRAGMA journal_mode')" "wal"
 run 0 init
 same "init again" "$(cat "$T/out")" "$DB: schema version $SCHEMA"

@@ -515,6 +515,96 @@ static void test_db_answers_and_reasons(void **state)
 	assert_int_equal(calls, 1);
 }
 
+/* db_api_topic_answers: one topic's answers of one expert by question index, with the reasons
+ * copied; questions without an answer are absent (their slots left alone but for present), other
+ * experts' and topics' answers are not read. */
+static void test_db_topic_answers(void **state)
+{
+	struct fixture *fx = *state;
+	struct answer v[SURVEY_MAX_QUESTIONS];
+	bool present[SURVEY_MAX_QUESTIONS];
+	char *reason[SURVEY_MAX_QUESTIONS] = { NULL };
+	for (size_t i = 0; i < SURVEY_MAX_QUESTIONS; i++)
+		v[i] = (struct answer)ANSWER_INIT;
+	put(fx, fx->e1, 0, 1, 4);
+	put(fx, fx->e1, 0, 4, 2);
+	put(fx, fx->e1, 2, 1, 3); /* another topic */
+	put(fx, fx->e2, 0, 0, 1); /* another expert */
+	assert_int_equal(db_begin(fx->db), 0);
+	assert_int_equal(db_api_reason_set(fx->db, fx->sv, fx->r1.id, fx->e1, 0, 1, "Because."),
+			 DB_FOUND);
+	assert_int_equal(db_commit(fx->db), 0);
+
+	assert_int_equal(db_api_topic_answers(fx->db, fx->sv, fx->r1.id, fx->e1, 0, v, present,
+					      reason), 0);
+	for (size_t q = 0; q < fx->sv->survey->n_questions; q++)
+		assert_int_equal(present[q], q == 1 || q == 4);
+	assert_true(v[1].special == ANSWER_VALUE && v[1].num == 4);
+	assert_true(v[4].special == ANSWER_VALUE && v[4].num == 2);
+	assert_string_equal(reason[1], "Because.");
+	assert_null(reason[4]);
+
+	/* Read again after the reason is cleared and another answer added: slots are replaced. */
+	assert_int_equal(db_begin(fx->db), 0);
+	assert_int_equal(db_api_reason_set(fx->db, fx->sv, fx->r1.id, fx->e1, 0, 1, NULL), DB_FOUND);
+	assert_int_equal(db_commit(fx->db), 0);
+	put(fx, fx->e1, 0, 0, 3);
+	assert_int_equal(db_api_topic_answers(fx->db, fx->sv, fx->r1.id, fx->e1, 0, v, present,
+					      reason), 0);
+	assert_true(present[0] && present[1] && present[4]);
+	assert_int_equal(v[0].num, 3);
+	assert_null(reason[1]);
+	/* Nothing stored for E1 in topic 1. */
+	assert_int_equal(db_api_topic_answers(fx->db, fx->sv, fx->r1.id, fx->e1, 1, v, present,
+					      reason), 0);
+	for (size_t q = 0; q < fx->sv->survey->n_questions; q++)
+		assert_false(present[q]);
+	for (size_t i = 0; i < SURVEY_MAX_QUESTIONS; i++) {
+		answer_release(&v[i]);
+		free(reason[i]);
+	}
+}
+
+/* db_api_round_of: the latest round with the expert's invitation, in one look-up. */
+static void test_db_round_of(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_round r;
+	bool in = false;
+	assert_int_equal(db_api_round_of(fx->db, fx->sv->id, fx->e1, &r, &in), DB_FOUND);
+	assert_int_equal(r.id, fx->r1.id);
+	assert_int_equal(r.number, 1);
+	assert_int_equal(r.state, DB_ROUND_OPEN);
+	assert_string_equal(r.opened_at, fx->r1.opened_at);
+	assert_string_equal(r.closed_at, "");
+	assert_true(in);
+	exec_sql(fx->path, "DELETE FROM invitations WHERE expert_id = (SELECT id FROM experts "
+			   "WHERE ext_id = 'E2')");
+	assert_int_equal(db_api_round_of(fx->db, fx->sv->id, fx->e2, &r, &in), DB_FOUND);
+	assert_false(in);
+	/* Closed, then round 2 (respondents of round 1: nobody answered, so it is not opened). */
+	assert_int_equal(db_begin(fx->db), 0);
+	assert_int_equal(db_round_close(fx->db, fx->sv, &r), DB_ROUND_DONE);
+	assert_int_equal(db_commit(fx->db), 0);
+	assert_int_equal(db_api_round_of(fx->db, fx->sv->id, fx->e1, &r, &in), DB_FOUND);
+	assert_int_equal(r.state, DB_ROUND_CLOSED);
+	assert_int_equal(r.number, 1);
+	assert_true(in);
+	/* No such survey: nothing. */
+	in = false;
+	assert_int_equal(db_api_round_of(fx->db, fx->sv->id + 1000, fx->e1, &r, &in),
+			 DB_NOT_FOUND);
+	assert_false(in);
+}
+
+static void test_db_round_of_no_round(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_round r;
+	bool in = false;
+	assert_int_equal(db_api_round_of(fx->db, fx->sv->id, fx->e1, &r, &in), DB_NOT_FOUND);
+}
+
 struct stat_rows {
 	char text[600];
 };
@@ -627,6 +717,13 @@ static void test_survey_cache(void **state)
 	api_survey_put(a, m3);
 	api_survey_put(a, m4);
 
+	/* From then on the definition is fixed and the key is no longer read: a stored key that
+	 * (impossibly) changed still gets the cached model. */
+	exec_sql(fx->path, "UPDATE surveys SET loaded_at = '2002-02-02T00:00:00Z'");
+	assert_int_equal(api_survey_get(a, ro, fx->sv->id, &m1, err, sizeof err), 0);
+	assert_ptr_equal(m1, m4);
+	api_survey_put(a, m1);
+
 	/* No such survey. */
 	assert_int_equal(api_survey_get(a, ro, fx->sv->id + 1000, &m1, err, sizeof err), -1);
 	assert_null(m1);
@@ -647,6 +744,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_db_survey_key_and_expert, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_answers_and_reasons, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_topic_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_topic_answers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_round_of, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_db_round_of_no_round, setup_no_round, teardown),
 		cmocka_unit_test_setup_teardown(test_survey_cache, setup_no_round, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

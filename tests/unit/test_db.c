@@ -108,6 +108,20 @@ static long long query_int(const char *path, const char *sql)
 	return v;
 }
 
+/* One text from a query run on the file with SQLite directly ("" when no row). */
+static void query_text(const char *path, const char *sql, char *out, size_t size)
+{
+	sqlite3 *c;
+	sqlite3_stmt *st;
+	out[0] = '\0';
+	assert_int_equal(sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(c, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(c);
+}
+
 static void exec_sql(const char *path, const char *sql)
 {
 	sqlite3 *c;
@@ -613,6 +627,60 @@ static void test_answers_round_trip(void **state)
 	db_survey_free(sv);
 }
 
+/*
+ * db_answer_put replaces a stored answer whatever the stored and the new form (a value replacing
+ * a value takes a cheaper UPDATE; any other change goes through the upsert): a year becomes
+ * "never" and back, an ordinal "dont_know" becomes a value, a text changes. After each put the
+ * row holds exactly the new form (num, special and text: the other two NULL), updated_at is set,
+ * and there is still one row per question. A value for a question with no row yet is inserted.
+ */
+static void test_answer_put_replaces_every_form(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_survey *sv = stored_survey(fx);
+	size_t ai[1] = { 0 };
+	int64_t e1 = add_expert(fx, sv, "E1", DB_SECTOR_ACADEMIA, ai, 1);
+	struct db_round r;
+	int64_t invited;
+	assert_int_equal(db_begin(fx->db), 0);
+	assert_int_equal(db_round_open(fx->db, sv, &r, &invited), DB_ROUND_DONE);
+	assert_int_equal(db_commit(fx->db), 0);
+	/* Topic 0, questions: 1 importance (ordinal, dont_know), 3 social_year (never), 5 comment */
+	static const char row[] =
+		"SELECT coalesce(num, '-') || '|' || coalesce(special, '-') || '|' || "
+		"coalesce(text, '-') FROM answers WHERE question_id = (SELECT id FROM questions "
+		"WHERE key = '%s') AND updated_at LIKE '____-__-__T__:__:__Z'";
+	char sql[512], got[64];
+#define STORED(key, want)                                                                     \
+	do {                                                                                  \
+		snprintf(sql, sizeof sql, row, key);                                          \
+		query_text(fx->path, sql, got, sizeof got);                                   \
+		assert_string_equal(got, want);                                               \
+	} while (0)
+
+	put(fx, sv, r.id, e1, 0, 3, ANSWER_VALUE, 2040, NULL); /* inserted */
+	STORED("social_year", "2040|-|-");
+	put(fx, sv, r.id, e1, 0, 3, ANSWER_VALUE, 2045, NULL); /* value over value */
+	STORED("social_year", "2045|-|-");
+	put(fx, sv, r.id, e1, 0, 3, ANSWER_NEVER, 0, NULL); /* special over value */
+	STORED("social_year", "-|never|-");
+	put(fx, sv, r.id, e1, 0, 3, ANSWER_VALUE, 2033, NULL); /* value over special */
+	STORED("social_year", "2033|-|-");
+
+	put(fx, sv, r.id, e1, 0, 1, ANSWER_DONT_KNOW, 0, NULL); /* inserted as a special */
+	STORED("importance", "-|dont_know|-");
+	put(fx, sv, r.id, e1, 0, 1, ANSWER_VALUE, 4, NULL);
+	STORED("importance", "4|-|-");
+
+	put(fx, sv, r.id, e1, 0, 5, ANSWER_VALUE, 0, "one");
+	STORED("comment", "-|-|one");
+	put(fx, sv, r.id, e1, 0, 5, ANSWER_VALUE, 0, "two");
+	STORED("comment", "-|-|two");
+#undef STORED
+	assert_int_equal(query_int(fx->path, "SELECT count(*) FROM answers"), 3);
+	db_survey_free(sv);
+}
+
 struct collected {
 	size_t n;
 	char lines[16][96];
@@ -712,6 +780,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_state_machine, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_invite_all_and_nobody, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answers_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_put_replaces_every_form, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_export_order_and_expertise, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_savepoints_and_rollback, setup, teardown),
 	};

@@ -114,6 +114,38 @@ static void test_error_shape(void **state)
 	json_decref(e);
 }
 
+/* Regression (tests/integration/hostile.py): a message quoting a path parameter that is not
+ * UTF-8 (PUT /api/v1/answers/AI-0%ff) made jansson refuse the string and the reply a 500 "out of
+ * memory". Bytes outside well-formed UTF-8 become '?'; good characters stay. */
+static void test_error_json_invalid_utf8(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		/* 0xff is never UTF-8; 0xc3 lacks its continuation byte (the quote follows). */
+		{"no topic \"AI-0\xff\xc3\"", "no topic \\\"AI-0??\\\""},
+		/* "%.64s" cut a two-byte character in half: its lead byte is left at the end. */
+		{"topic \"\xc3\xa9\xc3", "topic \\\"\xc3\xa9?"},
+		/* A UTF-16 surrogate (U+D800) and an overlong '/' (C0 AF): one '?' per byte. */
+		{"\xed\xa0\x80 \xc0\xaf", "??? ??"},
+		/* Beyond U+10FFFF (F4 90 80 80); a four-byte character that is fine (U+1F600). */
+		{"\xf4\x90\x80\x80 \xf0\x9f\x98\x80", "???? \xf0\x9f\x98\x80"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *e = req_error_json("unknown_topic", cases[i].in, cases[i].in);
+		assert_non_null(e);
+		char *s = json_dumps(e, JSON_COMPACT | JSON_SORT_KEYS);
+		char want[256];
+		snprintf(want, sizeof want,
+			 "{\"error\":{\"code\":\"unknown_topic\",\"field\":\"%s\",\"message\":\"%s\"}}",
+			 cases[i].want, cases[i].want);
+		assert_string_equal(s, want);
+		free(s);
+		json_decref(e);
+	}
+}
+
 static void test_security_headers(void **state)
 {
 	(void)state;
@@ -139,6 +171,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_type),      cmocka_unit_test(test_parse_ok),
 		cmocka_unit_test(test_parse_problems), cmocka_unit_test(test_error_shape),
+		cmocka_unit_test(test_error_json_invalid_utf8),
 		cmocka_unit_test(test_security_headers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

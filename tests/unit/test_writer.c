@@ -257,6 +257,8 @@ struct tjob {
 	long key;
 	long long val; /* the stored value (PUT*), or the value returned (RETURN_VAL) */
 
+	int runs; /* times run was called (the writer thread's only) */
+
 	/* Filled by done. */
 	int calls;
 	int rc;
@@ -270,6 +272,7 @@ static int tjob_run(struct db *db, void *arg, char *err, size_t errlen)
 	const struct fixture *fx = j->fx;
 	size_t e, t, q;
 	char text[32];
+	j->runs++;
 	key_slot(j->key, &e, &t, &q);
 	snprintf(text, sizeof text, "%lld", j->val);
 	struct answer a = { ANSWER_VALUE, 0, text };
@@ -591,6 +594,118 @@ static void test_failing_job_rolled_back_alone(void **state)
 	assert_int_equal(g.done_rc, 0);
 	writer_free(w);
 	gate_release(&g);
+	tracker_release(&tr);
+	free(value);
+}
+
+/*
+ * The same batch as above, every job marked rerunnable: the writer first runs it without
+ * savepoints; the FK failure of j[1] rolls that attempt back whole (j[0]'s write included) and
+ * the batch runs again job by job in savepoints. So j[0] and j[1] run twice, the jobs after j[1]
+ * once (the first attempt stopped at j[1]), and the outcome is exactly the one above: every
+ * result, the message of j[1], the stored values (j[0]'s written once), the counters (7 jobs in
+ * 2 committed transactions, 1 failed, no failed batch).
+ */
+static void test_rerunnable_batch_reruns_after_a_failure(void **state)
+{
+	struct fixture *fx = *state;
+	struct tracker tr;
+	struct gate g;
+	struct tjob j[6];
+	long long *value = malloc(N_KEYS * sizeof *value);
+	assert_non_null(value);
+	tracker_init(&tr);
+	gate_init(&g);
+	tjob_init(&j[0], fx, &tr, PUT, 10, 10);
+	tjob_init(&j[1], fx, &tr, PUT_FK, 11, 11);
+	tjob_init(&j[2], fx, &tr, SEES_KEY, 10, 0);
+	tjob_init(&j[3], fx, &tr, SEES_KEY, 11, 0);
+	tjob_init(&j[4], fx, &tr, RETURN_VAL, 0, 7);
+	tjob_init(&j[5], fx, &tr, PUT, 12, 12);
+	for (size_t i = 0; i < 6; i++)
+		j[i].job.rerunnable = 1;
+
+	struct writer *w = start_writer(fx, NULL);
+	gate_close(w, &g);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(writer_submit(w, &j[i].job), 0);
+	gate_open(&g);
+	tracker_wait(&tr, 6);
+
+	assert_int_equal(j[0].rc, 0);
+	assert_int_equal(j[1].rc, WRITER_FAILED);
+	assert_string_equal(j[1].err, "cannot store the answer: FOREIGN KEY constraint failed");
+	assert_int_equal(j[2].rc, 1);
+	assert_int_equal(j[3].rc, 0);
+	assert_int_equal(j[4].rc, 7);
+	assert_int_equal(j[5].rc, 0);
+	static const int runs[6] = { 2, 2, 1, 1, 1, 1 };
+	for (size_t i = 0; i < 6; i++) {
+		assert_int_equal(j[i].calls, 1);
+		assert_int_equal(j[i].runs, runs[i]);
+	}
+	assert_int_equal(read_values(fx, value), 2);
+	assert_int_equal(value[10], 10);
+	assert_int_equal(value[11], -1);
+	assert_int_equal(value[12], 12);
+
+	struct writer_stats st;
+	writer_stats(w, &st);
+	assert_int_equal(st.batches, 2);
+	assert_int_equal(st.jobs, 7);
+	assert_int_equal(st.jobs_failed, 1);
+	assert_int_equal(st.batches_failed, 0);
+	writer_free(w);
+	gate_release(&g);
+	tracker_release(&tr);
+	free(value);
+}
+
+/*
+ * A batch of rerunnable jobs that all succeed runs once each, and a batch that mixes in one job
+ * not marked rerunnable runs the savepoint way (once each as well): a later job sees the writes
+ * of an earlier one of its batch either way (SEES_KEY returns 1).
+ */
+static void test_rerunnable_batch_runs_once(void **state)
+{
+	struct fixture *fx = *state;
+	struct tracker tr;
+	struct gate g;
+	struct tjob j[6];
+	long long *value = malloc(N_KEYS * sizeof *value);
+	assert_non_null(value);
+	tracker_init(&tr);
+	/* batch 1: all rerunnable */
+	tjob_init(&j[0], fx, &tr, PUT, 20, 20);
+	tjob_init(&j[1], fx, &tr, SEES_KEY, 20, 0);
+	tjob_init(&j[2], fx, &tr, PUT, 21, 21);
+	/* batch 2: j[4] is not rerunnable */
+	tjob_init(&j[3], fx, &tr, PUT, 22, 22);
+	tjob_init(&j[4], fx, &tr, SEES_KEY, 22, 0);
+	tjob_init(&j[5], fx, &tr, PUT, 23, 23);
+	for (size_t i = 0; i < 6; i++)
+		j[i].job.rerunnable = i != 4;
+
+	struct writer *w = start_writer(fx, NULL);
+	for (size_t b = 0; b < 2; b++) {
+		gate_init(&g);
+		gate_close(w, &g);
+		for (size_t i = 3 * b; i < 3 * b + 3; i++)
+			assert_int_equal(writer_submit(w, &j[i].job), 0);
+		gate_open(&g);
+		tracker_wait(&tr, 3 * (b + 1));
+		gate_release(&g);
+	}
+	for (size_t i = 0; i < 6; i++) {
+		assert_int_equal(j[i].calls, 1);
+		assert_int_equal(j[i].runs, 1);
+	}
+	assert_int_equal(j[1].rc, 1);
+	assert_int_equal(j[4].rc, 1);
+	assert_int_equal(read_values(fx, value), 4);
+	for (long k = 20; k <= 23; k++)
+		assert_int_equal(value[k], k);
+	writer_free(w);
 	tracker_release(&tr);
 	free(value);
 }
@@ -1086,6 +1201,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_producers_all_completed_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failing_job_rolled_back_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rerunnable_batch_reruns_after_a_failure, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rerunnable_batch_runs_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batching_happens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_acked_is_visible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_drains_then_refuses, setup, teardown),

@@ -1,0 +1,473 @@
+/*
+ * db_console — the store's side of the console API: look-ups by slug and id, rounds with their
+ * counts, reopening, experts with their rounds, progress, comment moderation, pages of the mail
+ * and audit logs. See db_console.h for the contracts.
+ *
+ * Counting respondents probes answers_by_expert (expert_id, round_id, ...) once per invited
+ * expert instead of scanning a round's answers, so the rounds and experts pages cost
+ * O(experts x rounds) index probes however many answers there are.
+ */
+#include "db_console.h"
+
+#include <assert.h>
+#include <string.h>
+
+#include "db_int.h"
+
+static const char SQL_SURVEY_ID[] = "SELECT id FROM surveys WHERE slug = ?1";
+static const char SQL_USER_NAME[] = "SELECT name FROM users WHERE id = ?1";
+
+#define ROUND_COLUMNS                                                                          \
+	"r.id, r.number, r.state, r.opened_at, r.closed_at, r.close_at, "                      \
+	"  (SELECT count(*) FROM invitations i WHERE i.round_id = r.id), "                     \
+	"  (SELECT count(*) FROM invitations i WHERE i.round_id = r.id AND EXISTS "            \
+	"    (SELECT 1 FROM answers a WHERE a.expert_id = i.expert_id AND a.round_id = r.id)) "
+static const char SQL_ROUNDS[] =
+	"SELECT " ROUND_COLUMNS "FROM rounds r WHERE r.survey_id = ?1 ORDER BY r.number";
+static const char SQL_ROUND_LATEST[] =
+	"SELECT r.id, r.number, r.state, r.opened_at, r.closed_at, r.close_at, 0, 0 "
+	"FROM rounds r WHERE r.survey_id = ?1 ORDER BY r.number DESC LIMIT 1";
+static const char SQL_ROUND_NUMBER[] =
+	"SELECT r.id, r.number, r.state, r.opened_at, r.closed_at, r.close_at, 0, 0 "
+	"FROM rounds r WHERE r.survey_id = ?1 AND r.number = ?2";
+static const char SQL_SET_CLOSE_AT[] = "UPDATE rounds SET close_at = ?2 WHERE id = ?1";
+static const char SQL_REOPEN[] =
+	"UPDATE rounds SET state = 'open', closed_at = NULL WHERE id = ?1 AND state = 'closed'";
+
+static const char SQL_EXPERTS[] =
+	"SELECT e.id, e.ext_id, e.name, e.email, e.sector, e.pseudonym, e.revoked, "
+	"  (SELECT group_concat(code, ';') FROM (SELECT f.code FROM expert_fields ef "
+	"    JOIN fields f ON f.id = ef.field_id WHERE ef.expert_id = e.id ORDER BY f.position)), "
+	"  (SELECT coalesce(sum(1 << (r.number - 1)), 0) FROM invitations i "
+	"    JOIN rounds r ON r.id = i.round_id WHERE i.expert_id = e.id), "
+	"  (SELECT coalesce(sum(1 << (r.number - 1)), 0) FROM rounds r WHERE "
+	"    r.survey_id = e.survey_id AND EXISTS (SELECT 1 FROM answers a "
+	"    WHERE a.expert_id = e.id AND a.round_id = r.id)) "
+	"FROM experts e WHERE e.survey_id = ?1 ORDER BY e.id";
+
+static const char SQL_PROGRESS_SECTORS[] =
+	"SELECT e.sector, count(*), sum(EXISTS (SELECT 1 FROM answers a "
+	"  WHERE a.expert_id = e.id AND a.round_id = ?1)) "
+	"FROM invitations i JOIN experts e ON e.id = i.expert_id WHERE i.round_id = ?1 "
+	"GROUP BY e.sector ORDER BY e.sector";
+static const char SQL_PROGRESS_TOPICS[] =
+	"SELECT t.position, count(DISTINCT a.expert_id), count(*) FROM answers a "
+	"JOIN topics t ON t.id = a.topic_id WHERE a.round_id = ?1 "
+	"GROUP BY a.topic_id ORDER BY t.position";
+
+/* A comment's status: pending unless a decision was made on the text it has now. */
+#define COMMENT_SELECT                                                                          \
+	"SELECT a.topic_id, a.question_id, a.expert_id, t.position, q.position, e.pseudonym, "  \
+	"  a.text, CASE WHEN m.text IS a.text THEN m.status ELSE 'pending' END AS st, "          \
+	"  CASE WHEN m.text IS a.text THEN m.decided_by ELSE '' END, "                          \
+	"  CASE WHEN m.text IS a.text THEN m.decided_at ELSE '' END "                           \
+	"FROM answers a JOIN questions q ON q.id = a.question_id AND q.kind = 'text' "          \
+	"  JOIN topics t ON t.id = a.topic_id JOIN experts e ON e.id = a.expert_id "            \
+	"  LEFT JOIN comment_moderation m ON m.round_id = a.round_id AND "                      \
+	"    m.topic_id = a.topic_id AND m.question_id = a.question_id AND "                    \
+	"    m.expert_id = a.expert_id "                                                        \
+	"WHERE a.round_id = ?1 AND a.text IS NOT NULL AND a.text <> '' "
+static const char SQL_COMMENTS[] =
+	COMMENT_SELECT "AND (?2 IS NULL OR st = ?2) ORDER BY t.position, q.position, e.pseudonym";
+static const char SQL_COMMENT_GET[] =
+	COMMENT_SELECT "AND a.topic_id = ?2 AND a.question_id = ?3 AND a.expert_id = ?4";
+static const char SQL_COMMENT_DECIDE[] =
+	"INSERT INTO comment_moderation (round_id, topic_id, question_id, expert_id, status, text, "
+	"  decided_by, decided_at, seq) "
+	"SELECT a.round_id, a.topic_id, a.question_id, a.expert_id, ?5, a.text, ?6, "
+	"  strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
+	"  (SELECT coalesce(max(seq), 0) + 1 FROM comment_moderation) "
+	"FROM answers a JOIN questions q ON q.id = a.question_id AND q.kind = 'text' "
+	"WHERE a.round_id = ?1 AND a.topic_id = ?2 AND a.question_id = ?3 AND a.expert_id = ?4 "
+	"  AND a.text IS NOT NULL AND a.text <> '' "
+	"ON CONFLICT (round_id, topic_id, question_id, expert_id) DO UPDATE SET "
+	"  seq = CASE WHEN status = excluded.status AND text = excluded.text THEN seq "
+	"    ELSE excluded.seq END, "
+	"  status = excluded.status, text = excluded.text, decided_by = excluded.decided_by, "
+	"  decided_at = excluded.decided_at";
+static const char SQL_COMMENTS_APPROVED[] =
+	"SELECT m.text FROM comment_moderation m JOIN answers a ON a.round_id = m.round_id AND "
+	"  a.topic_id = m.topic_id AND a.question_id = m.question_id AND a.expert_id = m.expert_id "
+	"WHERE m.round_id = ?1 AND m.topic_id = ?2 AND m.status = 'approved' AND a.text = m.text "
+	"ORDER BY m.seq";
+
+static const char SQL_MAIL_LOG[] =
+	"SELECT m.id, m.at, e.ext_id, e.email, m.round, m.kind, m.status, m.detail "
+	"FROM mail_log m JOIN experts e ON e.id = m.expert_id "
+	"WHERE m.survey_id = ?1 AND (?2 <= 0 OR m.id < ?2) ORDER BY m.id DESC LIMIT ?3";
+static const char SQL_AUDIT[] =
+	"SELECT id, at, actor, action, detail FROM audit_log "
+	"WHERE (?1 <= 0 OR id < ?1) ORDER BY id DESC LIMIT ?2";
+
+/* ---- Surveys and users ---------------------------------------------------------------------- */
+
+int db_console_survey_id(struct db *db, const char *slug, int64_t *id)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_SURVEY_ID);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, slug, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st), ret = DB_NOT_FOUND;
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		ret = DB_FOUND;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(db, "cannot look up the survey");
+	}
+	db_done(st);
+	return ret;
+}
+
+int db_console_user_name(struct db *db, int64_t id, char name[DB_USER_NAME_MAX + 1])
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_USER_NAME);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st), ret = DB_NOT_FOUND;
+	if (rc == SQLITE_ROW) {
+		db_column_copy(st, 0, name, DB_USER_NAME_MAX + 1);
+		ret = DB_FOUND;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(db, "cannot look up the user");
+	}
+	db_done(st);
+	return ret;
+}
+
+/* ---- Rounds --------------------------------------------------------------------------------- */
+
+static void read_round(sqlite3_stmt *st, struct db_console_round *out)
+{
+	memset(out, 0, sizeof *out);
+	out->r.id = sqlite3_column_int64(st, 0);
+	out->r.number = sqlite3_column_int(st, 1);
+	out->r.state = strcmp(db_column_text(st, 2), "open") ? DB_ROUND_CLOSED : DB_ROUND_OPEN;
+	db_column_copy(st, 3, out->r.opened_at, sizeof out->r.opened_at);
+	db_column_copy(st, 4, out->r.closed_at, sizeof out->r.closed_at);
+	db_column_copy(st, 5, out->close_at, sizeof out->close_at);
+	out->invited = sqlite3_column_int64(st, 6);
+	out->respondents = sqlite3_column_int64(st, 7);
+}
+
+int db_console_rounds(struct db *db, int64_t survey_id,
+		      int (*cb)(const struct db_console_round *, void *), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_ROUNDS);
+	struct db_console_round r;
+	int rc, ret = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, survey_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_round(st, &r);
+		if ((ret = cb(&r, arg)))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_fail(db, "cannot list the rounds");
+	db_done(st);
+	return ret;
+}
+
+int db_console_round_get(struct db *db, int64_t survey_id, int number,
+			 struct db_console_round *out)
+{
+	sqlite3_stmt *st = db_stmt(db, number ? SQL_ROUND_NUMBER : SQL_ROUND_LATEST);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, survey_id);
+	if (number)
+		sqlite3_bind_int(st, 2, number);
+	int rc = sqlite3_step(st), ret = DB_NOT_FOUND;
+	if (rc == SQLITE_ROW) {
+		read_round(st, out);
+		ret = DB_FOUND;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(db, "cannot read the round");
+	}
+	db_done(st);
+	return ret;
+}
+
+int db_console_round_set_close_at(struct db *db, int64_t round_id, const char *close_at)
+{
+	DB_ASSERT_TXN(db);
+	sqlite3_stmt *st = db_stmt(db, SQL_SET_CLOSE_AT);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, round_id);
+	if (close_at)
+		sqlite3_bind_text(st, 2, close_at, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 2);
+	return db_exec_stmt(db, st, "cannot set the round's close");
+}
+
+int db_console_round_reopen(struct db *db, int64_t round_id)
+{
+	DB_ASSERT_TXN(db);
+	sqlite3_stmt *st = db_stmt(db, SQL_REOPEN);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, round_id);
+	return db_exec_stmt(db, st, "cannot reopen the round");
+}
+
+/* ---- Experts -------------------------------------------------------------------------------- */
+
+int db_console_experts(struct db *db, int64_t survey_id,
+		       int (*cb)(const struct db_console_expert *, void *), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_EXPERTS);
+	int rc, ret = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, survey_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_console_expert e = {
+			.id = sqlite3_column_int64(st, 0),
+			.ext_id = db_column_text(st, 1),
+			.name = db_column_text(st, 2),
+			.email = db_column_text(st, 3),
+			.sector = db_column_text(st, 4),
+			.pseudonym = db_column_text(st, 5),
+			.revoked = sqlite3_column_int(st, 6) != 0,
+			.fields = db_column_text(st, 7),
+			.invited = (unsigned)sqlite3_column_int64(st, 8),
+			.responded = (unsigned)sqlite3_column_int64(st, 9),
+		};
+		if ((ret = cb(&e, arg)))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_fail(db, "cannot list the experts");
+	db_done(st);
+	return ret;
+}
+
+/* ---- Progress ------------------------------------------------------------------------------- */
+
+int db_console_progress_sectors(struct db *db, int64_t round_id,
+				int (*cb)(const char *sector, int64_t invited, int64_t respondents,
+					  void *arg),
+				void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_PROGRESS_SECTORS);
+	int rc, ret = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, round_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((ret = cb(db_column_text(st, 0), sqlite3_column_int64(st, 1),
+			      sqlite3_column_int64(st, 2), arg)))
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_fail(db, "cannot count the respondents by sector");
+	db_done(st);
+	return ret;
+}
+
+int db_console_progress_topics(struct db *db, int64_t round_id,
+			       int (*cb)(size_t topic, int64_t respondents, int64_t answers,
+					 void *arg),
+			       void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_PROGRESS_TOPICS);
+	int rc, ret = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, round_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t pos = sqlite3_column_int64(st, 0);
+		if (pos < 0)
+			continue; /* a topic dropped from the definition (cannot have answers) */
+		if ((ret = cb((size_t)pos, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+			      arg)))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_fail(db, "cannot count the answers by topic");
+	db_done(st);
+	return ret;
+}
+
+/* ---- Comments ------------------------------------------------------------------------------- */
+
+static const char *const comment_status_names[] = {
+	[DB_COMMENT_PENDING] = "pending",
+	[DB_COMMENT_APPROVED] = "approved",
+	[DB_COMMENT_HIDDEN] = "hidden",
+};
+
+const char *db_comment_status_name(enum db_comment_status st)
+{
+	assert(st >= DB_COMMENT_PENDING && st <= DB_COMMENT_HIDDEN);
+	return comment_status_names[st];
+}
+
+int db_comment_status_parse(const char *s)
+{
+	for (int i = DB_COMMENT_PENDING; i <= DB_COMMENT_HIDDEN; i++)
+		if (!strcmp(s, comment_status_names[i]))
+			return i;
+	return -1;
+}
+
+static void read_comment(sqlite3_stmt *st, struct db_console_comment *c)
+{
+	int status = db_comment_status_parse(db_column_text(st, 7));
+	c->topic_id = sqlite3_column_int64(st, 0);
+	c->question_id = sqlite3_column_int64(st, 1);
+	c->expert_id = sqlite3_column_int64(st, 2);
+	c->topic = (size_t)sqlite3_column_int64(st, 3);
+	c->question = (size_t)sqlite3_column_int64(st, 4);
+	c->pseudonym = db_column_text(st, 5);
+	c->text = db_column_text(st, 6);
+	c->status = status < 0 ? DB_COMMENT_PENDING : (enum db_comment_status)status;
+	c->decided_by = db_column_text(st, 8);
+	c->decided_at = db_column_text(st, 9);
+}
+
+int db_console_comments(struct db *db, int64_t round_id, int status,
+			int (*cb)(const struct db_console_comment *, void *), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_COMMENTS);
+	struct db_console_comment c;
+	int rc, ret = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, round_id);
+	if (status != DB_COMMENT_ANY)
+		sqlite3_bind_text(st, 2, db_comment_status_name(status), -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		read_comment(st, &c);
+		if ((ret = cb(&c, arg)))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_fail(db, "cannot list the comments");
+	db_done(st);
+	return ret;
+}
+
+int db_console_comment_get(struct db *db, int64_t round_id, int64_t topic_id,
+			   int64_t question_id, int64_t expert_id,
+			   int (*cb)(const struct db_console_comment *, void *), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_COMMENT_GET);
+	struct db_console_comment c;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, round_id);
+	sqlite3_bind_int64(st, 2, topic_id);
+	sqlite3_bind_int64(st, 3, question_id);
+	sqlite3_bind_int64(st, 4, expert_id);
+	int rc = sqlite3_step(st), ret = DB_NOT_FOUND;
+	if (rc == SQLITE_ROW) {
+		read_comment(st, &c);
+		ret = cb(&c, arg);
+		if (!ret)
+			ret = DB_FOUND;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(db, "cannot read the comment");
+	}
+	db_done(st);
+	return ret;
+}
+
+int db_console_comment_decide(struct db *db, int64_t round_id, int64_t topic_id,
+			      int64_t question_id, int64_t expert_id,
+			      enum db_comment_status status, const char *actor)
+{
+	DB_ASSERT_TXN(db);
+	assert(status == DB_COMMENT_APPROVED || status == DB_COMMENT_HIDDEN);
+	sqlite3_stmt *st = db_stmt(db, SQL_COMMENT_DECIDE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, round_id);
+	sqlite3_bind_int64(st, 2, topic_id);
+	sqlite3_bind_int64(st, 3, question_id);
+	sqlite3_bind_int64(st, 4, expert_id);
+	sqlite3_bind_text(st, 5, db_comment_status_name(status), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, actor, -1, SQLITE_STATIC);
+	if (db_exec_stmt(db, st, "cannot record the decision"))
+		return -1;
+	return sqlite3_changes(db->conn) ? DB_FOUND : DB_NOT_FOUND;
+}
+
+int db_console_comments_approved(struct db *db, int64_t round_id, int64_t topic_id,
+				 int (*cb)(const char *text, void *arg), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_COMMENTS_APPROVED);
+	int rc, ret = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, round_id);
+	sqlite3_bind_int64(st, 2, topic_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((ret = cb(db_column_text(st, 0), arg)))
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_fail(db, "cannot read the approved comments");
+	db_done(st);
+	return ret;
+}
+
+/* ---- Pages of the logs ---------------------------------------------------------------------- */
+
+int db_console_mail_log(struct db *db, int64_t survey_id, int64_t before, int limit,
+			int (*cb)(const struct db_console_mail_row *, void *), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_MAIL_LOG);
+	int rc, ret = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, survey_id);
+	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int(st, 3, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_console_mail_row m = {
+			.id = sqlite3_column_int64(st, 0),
+			.at = db_column_text(st, 1),
+			.ext_id = db_column_text(st, 2),
+			.email = db_column_text(st, 3),
+			.round = sqlite3_column_int(st, 4),
+			.kind = db_column_text(st, 5),
+			.status = db_column_text(st, 6),
+			.detail = db_column_text(st, 7),
+		};
+		if ((ret = cb(&m, arg)))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_fail(db, "cannot read the mail log");
+	db_done(st);
+	return ret;
+}
+
+int db_console_audit(struct db *db, int64_t before, int limit,
+		     int (*cb)(const struct db_console_audit_row *, void *), void *arg)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_AUDIT);
+	int rc, ret = 0;
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_console_audit_row a = {
+			.id = sqlite3_column_int64(st, 0),
+			.at = db_column_text(st, 1),
+			.actor = db_column_text(st, 2),
+			.action = db_column_text(st, 3),
+			.detail = db_column_text(st, 4),
+		};
+		if ((ret = cb(&a, arg)))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = db_fail(db, "cannot read the audit log");
+	db_done(st);
+	return ret;
+}
