@@ -322,7 +322,8 @@ static int by_row(const void *a, const void *b)
 static json_t *problems_json(struct sheet *sh)
 {
 	json_t *list = json_array();
-	qsort(sh->p, sh->n_kept, sizeof *sh->p, by_row);
+	if (sh->n_kept) /* qsort's base may not be NULL, even for 0 elements */
+		qsort(sh->p, sh->n_kept, sizeof *sh->p, by_row);
 	for (size_t i = 0; list && i < sh->n_kept && i < ERRORS_SHOWN; i++)
 		if (json_array_append_new(list, json_pack("{s:I, s:s}", "row",
 							  (json_int_t)sh->p[i].row, "message",
