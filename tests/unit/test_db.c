@@ -209,6 +209,77 @@ static void test_open_migrates_empty_file(void **state)
 		latest);
 }
 
+/*
+ * Migration 5 rebuilds the answers table with its check of special spelled out: a file at
+ * version 4 (migrations 0001..0004 applied from db/migrations) holding one answer of each stored
+ * form (a number with a reason, a special, a text) keeps them exactly, with the index, and the
+ * new table still refuses an unknown special.
+ */
+static void test_migration_5_keeps_answers(void **state)
+{
+	struct fixture *fx = *state;
+	char old[160], err[DB_ERR_MAX];
+	struct db *db = NULL;
+	glob_t g;
+	snprintf(old, sizeof old, "%s/v4.db", fx->dir);
+	assert_int_equal(glob("db/migrations/000[1-4]-*.sql", 0, NULL, &g), 0);
+	assert_int_equal(g.gl_pathc, 4);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		size_t len;
+		char *sql = read_all(g.gl_pathv[i], &len);
+		exec_sql(old, sql);
+		free(sql);
+	}
+	globfree(&g);
+	exec_sql(old,
+		 "PRAGMA user_version = 4;"
+		 "INSERT INTO surveys VALUES (1, 's', '{}', '2025-01-01T00:00:00Z');"
+		 "INSERT INTO fields VALUES (1, 1, 'F', 0);"
+		 "INSERT INTO topics VALUES (1, 1, 1, 'T', 0);"
+		 "INSERT INTO questions VALUES (1, 1, 'a', 'ordinal', 0), (2, 1, 'b', 'year', 1),"
+		 "  (3, 1, 'c', 'text', 2);"
+		 "INSERT INTO experts VALUES (1, 1, 'e1', 'N', '', 'academia', zeroblob(32), 'P-1', 0,"
+		 "  't', 't');"
+		 "INSERT INTO rounds VALUES (1, 1, 1, 'open', 't', NULL, NULL);"
+		 "INSERT INTO answers (round_id, topic_id, question_id, expert_id, num, special, text,"
+		 "  updated_at, reason) VALUES (1, 1, 1, 1, 3, NULL, NULL, 'u1', 'because'),"
+		 "  (1, 1, 2, 1, NULL, 'never', NULL, 'u2', NULL),"
+		 "  (1, 1, 3, 1, NULL, NULL, 'hello', 'u3', NULL);");
+	assert_int_equal(db_open(old, DB_READWRITE, &db, err), 0);
+	db_close(db);
+	assert_int_equal(query_int(old, "PRAGMA user_version"), migrations_on_disk());
+	char got[200];
+	query_text(old,
+		   "SELECT group_concat(question_id || ':' || coalesce(num, '-') || ':' || "
+		   "coalesce(special, '-') || ':' || coalesce(text, '-') || ':' || updated_at || ':' || "
+		   "coalesce(reason, '-'), ' ') FROM (SELECT * FROM answers ORDER BY question_id)",
+		   got, sizeof got);
+	assert_string_equal(got, "1:3:-:-:u1:because 2:-:never:-:u2:- 3:-:-:hello:u3:-");
+	assert_int_equal(query_int(old, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+					"AND name = 'answers_by_expert' AND tbl_name = 'answers'"),
+			 1);
+	assert_int_equal(query_int(old, "SELECT count(*) FROM sqlite_master WHERE name = "
+					"'answers_v5'"),
+			 0);
+	sqlite3 *c;
+	assert_int_equal(sqlite3_open_v2(old, &c, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(c,
+				      "UPDATE answers SET special = 'bogus' WHERE question_id = 2",
+				      NULL, NULL, NULL),
+			 SQLITE_CONSTRAINT);
+	assert_int_equal(sqlite3_exec(c,
+				      "UPDATE answers SET special = 'already' WHERE question_id = 2",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(c);
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	for (size_t i = 0; i < 3; i++) {
+		char p[180];
+		snprintf(p, sizeof p, "%s%s", old, suffixes[i]);
+		unlink(p);
+	}
+}
+
 static void test_open_refuses_newer_schema(void **state)
 {
 	struct fixture *fx = *state;
@@ -768,6 +839,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_migrates_empty_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration_5_keeps_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_readonly_needs_current_schema, setup,
 						teardown),
