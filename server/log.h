@@ -4,7 +4,8 @@
  * log_warn appends strerror(errno); log_warnx does not; log_info / log_debug for the rest;
  * fatal / fatalx log and exit(1): only at start-up, never while serving. Lines are prefixed with
  * an ISO-8601 UTC time when log_set_timestamps(1) (the server); the CLI prints bare
- * "delphi: ..." lines. Thread-safe (one fprintf per line). Never log secrets.
+ * "delphi: ..." lines. Thread-safe (one fprintf per line, one fwrite per block of log_write).
+ * Never log secrets.
  */
 #ifndef DELPHI_LOG_H
 #define DELPHI_LOG_H

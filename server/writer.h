@@ -15,9 +15,9 @@
  * durability full) or one WAL append (normal) serves a whole batch, which is what makes many
  * small writes cheap (shared/notes/https-on-libevent-2.1.md §3.2).
  *
- * A batch made only of jobs marked rerunnable runs without the savepoints, which cost about a
- * sixth of a typical save (SQLite copies every page a savepoint touches first): BEGIN, every
- * run, COMMIT. Should a run fail, the whole transaction is rolled back and the batch runs again
+ * A batch made only of jobs marked rerunnable runs without the savepoints, which cost about an
+ * eighth of the writer's work per save (SQLite copies every page a savepoint touches first):
+ * BEGIN, every run, COMMIT. Should a run fail, the whole transaction is rolled back and the batch runs again
  * the way above, so the outcome is the same: the failed job alone is left out.
  *
  * Acknowledged means durable: done(arg, rc >= 0, ...) is called only after the COMMIT that holds
@@ -64,10 +64,11 @@ struct writer_job {
 	/*
 	 * Writes through db (db.h functions), inside the batch's transaction and (unless the batch
 	 * is made of rerunnable jobs) the job's own savepoint: it must not begin, commit or roll
-	 * back, and must leave savepoints balanced (the db_* functions do). Returns >= 0 on success (passed to done as rc), or < 0 after
-	 * writing a message to err[errlen] (e.g. db_error(db)); then everything the job wrote is
-	 * rolled back and done gets WRITER_FAILED with that message ("job failed" if err was left
-	 * empty). run sees the writes of the jobs before it in the batch. Required.
+	 * back, and must leave savepoints balanced (the db_* functions do). Returns >= 0 on success
+	 * (passed to done as rc), or < 0 after writing a message to err[errlen] (e.g.
+	 * db_error(db)); then everything the job wrote is rolled back and done gets WRITER_FAILED
+	 * with that message ("job failed" if err was left empty). run sees the writes of the jobs
+	 * before it in the batch. Required.
 	 */
 	int (*run)(struct db *db, void *arg, char *err, size_t errlen);
 	/*

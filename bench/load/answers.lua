@@ -231,7 +231,8 @@ function done(summary, latency, requests)
 			hist[b] = (hist[b] or 0) + count
 		end
 		if af then
-			local names, prefix = t:get("keys_name"), t:get("runtag") .. "-" .. t:get("tid") .. "-"
+			local names = t:get("keys_name")
+			local prefix = t:get("runtag") .. "-" .. t:get("tid") .. "-"
 			for k, n in pairs(t:get("acked")) do
 				af:write(names[k], ",", prefix, n, "\n")
 			end
