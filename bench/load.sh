@@ -11,6 +11,8 @@
 #      PUT /api/v1/answers/{topic} (bench/load/answers.lua), each run followed by the same wrk run
 #      of GETs of a static file of the same size as delphi's PUT reply from lighttpd + mod_mbedtls
 #      (bench/load/lighttpd.conf.in: delphi's certificate, TLS 1.2, the same cipher suite);
+#      then, once, delphi's GET /healthz at the first connection count: the HTTP and TLS layers
+#      alone, the floor under a save (LOAD_FLOOR=0 skips it);
 #   3. the server is killed (SIGKILL, so only what was committed counts) and the database must
 #      hold every acknowledged save (bench/load/check.py).
 # Prints requests/s, p50 and p99 for both servers (wrk's, over the whole run; and over its second
@@ -18,7 +20,7 @@
 # the CPU shares of server, wrk and everything else (on a shared machine), the idle memory per
 # connection, the acknowledged-saves check, with the targets beside them: printed, never asserted.
 # The exit status is non-zero only when the benchmark could not run. delphi's own log (a line per
-# request) goes to a file in the directory; LOAD_KEEP=1 keeps the directory. About 50 s.
+# request) goes to a file in the directory; LOAD_KEEP=1 keeps the directory. About 60 s.
 #
 # While PUT /api/v1/answers is not there yet (the probe save is not answered 200), delphi is
 # measured on GET /healthz instead, and the output says so.
@@ -181,6 +183,16 @@ for c in $CONNS; do
 	run_wrk "lighttpd-$c" "$LPID" -t$WRK_THREADS -c"$c" -d"${DURATION}s" -s "$HERE/load/answers.lua" \
 		"https://127.0.0.1:$LPORT/" -- get "$T/lighttpd-$c.sum" $WRK_THREADS /reply.json "$DURATION"
 done
+# The floor under a save: delphi's HTTP and TLS layers alone (GET /healthz: no body to parse, no
+# store), against the same lighttpd run, at the first connection count. What a save costs above it
+# is the application's: JSON, validation, the hand-off to the writer and the transaction.
+FLOOR_C=${CONNS%% *}
+if [ "$MODE" = put ] && [ "${LOAD_FLOOR:-1}" = 1 ]; then
+	say "wrk -t$WRK_THREADS -c$FLOOR_C -d${DURATION}s: delphi GET /healthz (the floor: HTTP + TLS only)"
+	run_wrk "floor-$FLOOR_C" "$SPID" -t$WRK_THREADS -c"$FLOOR_C" -d"${DURATION}s" \
+		-s "$HERE/load/answers.lua" "https://127.0.0.1:$PORT/" -- get "$T/floor-$FLOOR_C.sum" \
+		$WRK_THREADS /healthz "$DURATION"
+fi
 HWM=$(sed -n 's/^VmHWM:[[:space:]]*//p' "/proc/$SPID/status")
 
 # --- 3. acknowledged saves -------------------------------------------------------------------------
@@ -225,6 +237,13 @@ for c in $CONNS; do
 		printf "%-28s %5d %8.2f %23s | %8.2f   (target >= 0.5)\n", "ratio delphi / lighttpd", c,
 			(b > 0 ? a / b : 0), "", (b2 > 0 ? a2 / b2 : 0) }'
 done
+if [ -s "$T/floor-$FLOOR_C.sum" ]; then
+	row "delphi GET /healthz (floor)" "$T/floor-$FLOOR_C.sum" "$FLOOR_C"
+	awk -v c="$FLOOR_C" -v a="$(get "$T/floor-$FLOOR_C.sum" rps)" -v b="$(get "$T/lighttpd-$FLOOR_C.sum" rps)" \
+		-v s="$(get "$T/delphi-$FLOOR_C.sum" rps)" 'BEGIN {
+		printf "%-28s %5d %8.2f   (HTTP + TLS layers vs lighttpd; a save is %.2f of /healthz)\n",
+			"ratio /healthz / lighttpd", c, (b > 0 ? a / b : 0), (a > 0 ? s / a : 0) }'
+fi
 last=""
 for c in $CONNS; do last=$c; done
 awk -v c="$last" -v p="$(get "$T/delphi-$last.sum" p99_us)" -v p2="$(get "$T/delphi-$last.sum" p99_2nd_us)" \

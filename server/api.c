@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_cache.h"
 #include "api_console.h"
 #include "api_int.h"
 #include "log.h"
@@ -142,8 +143,14 @@ int api_thread_init(size_t index, void *app, void **tdata)
 		log_warnx("event thread %zu: out of memory", index);
 		return -1;
 	}
+	if (!(t->cache = api_cache_new(API_CACHE_SLOTS))) {
+		log_warnx("event thread %zu: out of memory", index);
+		free(t);
+		return -1;
+	}
 	if (db_open(a->db_path, DB_READONLY, &t->db, err)) {
 		log_warnx("event thread %zu: cannot open the database read-only: %s", index, err);
+		api_cache_free(t->cache);
 		free(t);
 		return -1;
 	}
@@ -159,7 +166,44 @@ void api_thread_fini(size_t index, void *app, void *tdata)
 	if (!t)
 		return;
 	db_close(t->db);
+	api_cache_free(t->cache);
 	free(t);
+}
+
+int api_expert_by_token(const struct req *r, const unsigned char hash[32],
+			struct db_expert_ref *out)
+{
+	struct api_thread *t = req_thread_data(r);
+	/* The generation is read before the store, so an entry made from a read that missed a
+	 * commit carries the generation from before that commit and is dropped at the next use. */
+	uint64_t gen = writer_generation(api_of(r)->writer), now = api_cache_now_ms();
+	if (api_cache_token_get(t->cache, hash, gen, now, out))
+		return DB_FOUND;
+	int found = db_expert_by_token(t->db, hash, out);
+	if (found == DB_FOUND)
+		api_cache_token_put(t->cache, hash, gen, now, out);
+	return found;
+}
+
+int api_round_of(const struct req *r, int64_t survey_id, int64_t expert_id, bool use_cache,
+		 struct db_round *out, bool *invited, bool *cached)
+{
+	struct api_thread *t = req_thread_data(r);
+	uint64_t gen = writer_generation(api_of(r)->writer), now = api_cache_now_ms();
+	*cached = use_cache &&
+		  api_cache_round_get(t->cache, survey_id, expert_id, gen, now, out, invited);
+	if (*cached)
+		return DB_FOUND;
+	int found = db_api_round_of(t->db, survey_id, expert_id, out, invited);
+	if (found == DB_FOUND)
+		api_cache_round_put(t->cache, survey_id, expert_id, gen, now, out, *invited);
+	return found;
+}
+
+void api_round_forget(const struct req *r, int64_t survey_id, int64_t expert_id)
+{
+	struct api_thread *t = req_thread_data(r);
+	api_cache_round_forget(t->cache, survey_id, expert_id);
 }
 
 struct api *api_of(const struct req *r)

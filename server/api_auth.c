@@ -110,6 +110,7 @@ static void touch(struct api *a, const struct db_session *s, int64_t now)
 	j->wj.done = touch_done;
 	j->wj.arg = j;
 	j->wj.rerunnable = 1; /* one UPDATE of the job's own values */
+	j->wj.cache_neutral = 1; /* last_seen_at only: nothing api_cache.h keeps */
 	writer_submit(a->writer, &j->wj);
 }
 
@@ -133,7 +134,7 @@ static int by_bearer(struct req *r, struct db *db, const char *header, struct ap
 	}
 	crypto_sha256(token, DB_TOKEN_HEX, hash);
 	explicit_bzero(token, sizeof token);
-	int found = db_expert_by_token(db, hash, &p->expert);
+	int found = api_expert_by_token(r, hash, &p->expert);
 	if (found < 0) {
 		api_fail_db(r, db, "cannot look up the token");
 		return -1;

@@ -620,9 +620,10 @@ static int put_run(struct db *db, void *arg, char *err, size_t errlen)
 			return PUT_INVALID;
 		}
 
+	bool absent = false; /* an earlier answer of this save found no row: insert the rest */
 	for (size_t q = 0; q < s->n_questions; q++) {
-		if (c->op[q] == API_SET &&
-		    db_answer_put(db, sv, r.id, j->expert_id, j->topic, q, &c->value[q]))
+		if (c->op[q] == API_SET && db_answer_store(db, sv, r.id, j->expert_id, j->topic, q,
+							   &c->value[q], &absent))
 			goto fail;
 		if (c->op[q] == API_DELETE && (whole || j->stored.present[q]) &&
 		    db_answer_delete(db, sv, r.id, j->expert_id, j->topic, q))
@@ -655,10 +656,12 @@ static void put_reply(struct req *r, void *arg)
 		break;
 	}
 	case PUT_NOT_OPEN:
+		api_round_forget(r, j->m->sv->id, j->expert_id); /* the writer knows better */
 		req_reply_error(r, 409, "round_not_open", NULL, "round %d is not open any more",
 				j->round);
 		break;
 	case PUT_NOT_INVITED:
+		api_round_forget(r, j->m->sv->id, j->expert_id);
 		req_reply_error(r, 403, "not_invited", NULL, "you are not invited to round %d",
 				j->round);
 		break;
@@ -681,6 +684,37 @@ static void put_done(void *arg, int rc, const char *err)
 	if (rc < 0)
 		snprintf(j->err, sizeof j->err, "%s", err ? err : "");
 	req_post(j->req, put_reply, j);
+}
+
+/* Why a save is refused before it reaches the writer. */
+struct put_refusal {
+	int status;
+	const char *code;
+	struct api_problem problem;
+};
+
+/* Whether a save of body may go to the writer, given the current round (found: DB_FOUND or
+ * DB_NOT_FOUND) and the invitation: 0 with *change parsed for that round, or -1 with *no
+ * filled (409 round_not_open, 403 not_invited, 422 invalid_answer) and *change released. */
+static int put_check(const struct survey *s, const json_t *body, int found,
+		     const struct db_round *cur, bool in, struct api_change *change,
+		     struct put_refusal *no)
+{
+	no->status = 409;
+	no->code = "round_not_open";
+	if (found == DB_NOT_FOUND)
+		return problem(&no->problem, NULL,
+			       "the survey has not started: no round is open yet");
+	if (cur->state != DB_ROUND_OPEN)
+		return problem(&no->problem, NULL,
+			       "round %d is closed: answers can no longer be changed", cur->number);
+	no->status = 403;
+	no->code = "not_invited";
+	if (!in)
+		return problem(&no->problem, NULL, "you are not invited to round %d", cur->number);
+	no->status = 422;
+	no->code = "invalid_answer";
+	return api_expert_parse_change(s, body, cur->number, change, &no->problem);
 }
 
 void api_expert_put_answers(struct req *r)
@@ -708,31 +742,29 @@ void api_expert_put_answers(struct req *r)
 	long t = topic_param(r, m);
 	if (t < 0)
 		goto out;
-	bool in = false;
-	int found = current_round(r, db, m->sv->id, p->expert.id, &cur, &in);
-	if (found < 0)
-		goto out;
-	if (found == DB_NOT_FOUND || cur.state != DB_ROUND_OPEN) {
-		if (found == DB_NOT_FOUND)
-			req_reply_error(r, 409, "round_not_open", NULL,
-					"the survey has not started: no round is open yet");
-		else
-			req_reply_error(r, 409, "round_not_open", NULL,
-					"round %d is closed: answers can no longer be changed",
-					cur.number);
-		goto out;
-	}
-	if (!in) {
-		req_reply_error(r, 403, "not_invited", NULL, "you are not invited to round %d",
-				cur.number);
-		goto out;
-	}
 	if (!(j = calloc(1, sizeof *j))) {
 		req_reply_error(r, 500, "internal", NULL, "out of memory");
 		goto out;
 	}
-	if (api_expert_parse_change(m->sv->survey, body, cur.number, &j->change, &j->problem)) {
-		req_reply_error(r, 422, "invalid_answer", j->problem.field, "%s", j->problem.message);
+	/* The round through the event thread's cache; a refusal is only ever made on what the
+	 * store says now (the cache may be up to a second behind a change made by another
+	 * process, e.g. a round opened with the CLI). */
+	struct put_refusal no;
+	bool in = false, cached = false;
+	int found = api_round_of(r, m->sv->id, p->expert.id, true, &cur, &in, &cached);
+	bool refused = found >= 0 && put_check(m->sv->survey, body, found, &cur, in, &j->change,
+					       &no);
+	if (refused && cached) {
+		found = api_round_of(r, m->sv->id, p->expert.id, false, &cur, &in, &cached);
+		refused = found >= 0 && put_check(m->sv->survey, body, found, &cur, in,
+						  &j->change, &no);
+	}
+	if (found < 0) {
+		api_fail_db(r, db, "cannot read the round");
+		goto out;
+	}
+	if (refused) {
+		req_reply_error(r, no.status, no.code, no.problem.field, "%s", no.problem.message);
 		goto out;
 	}
 	j->req = r;
@@ -746,6 +778,7 @@ void api_expert_put_answers(struct req *r)
 	j->wj.done = put_done;
 	j->wj.arg = j;
 	j->wj.rerunnable = 1;
+	j->wj.cache_neutral = 1; /* answers only */
 	m = NULL; /* the job's now */
 	req_suspend(r);
 	writer_submit(a->writer, &j->wj);

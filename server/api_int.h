@@ -17,6 +17,7 @@
 #include "answer.h"
 #include "survey.h"
 
+struct api_cache;
 struct api_console;
 struct api_survey;
 
@@ -32,9 +33,11 @@ struct api {
 	struct api_console *console; /* the console's state (api_console.h) */
 };
 
-/* One event thread's data (req_thread_data): its read-only connection. */
+/* One event thread's data (req_thread_data): its read-only connection and its cache of token
+ * and round look-ups (api_cache.h). */
 struct api_thread {
 	struct db *db;
+	struct api_cache *cache;
 };
 
 /* Who made the request (req_auth), set by api_auth_authorize. */
@@ -138,6 +141,19 @@ struct db *api_db(const struct req *r);    /* the event thread's read-only conne
 void api_fail(struct req *r, const char *what, const char *detail);
 /* api_fail with db_error(db) as the detail. */
 void api_fail_db(struct req *r, struct db *db, const char *what);
+/* The expert whose invitation token hashes to hash, through the event thread's cache
+ * (api_cache.h) or its connection: DB_FOUND with *out, DB_NOT_FOUND or -1 (db_error). */
+int api_expert_by_token(const struct req *r, const unsigned char hash[32],
+			struct db_expert_ref *out);
+/* The current (latest) round of survey survey_id and whether expert_id is invited to it: from
+ * the event thread's cache when use_cache and it has a fresh entry (*cached true), else from
+ * the connection (db_api_round_of; the cache is refreshed). DB_FOUND, DB_NOT_FOUND or -1
+ * (db_error). The cache may be up to API_CACHE_TTL_MS behind a change made by another process:
+ * decide a refusal only on a look-up with *cached false. */
+int api_round_of(const struct req *r, int64_t survey_id, int64_t expert_id, bool use_cache,
+		 struct db_round *out, bool *invited, bool *cached);
+/* Drops the cached round of (survey_id, expert_id) on the request's event thread. */
+void api_round_forget(const struct req *r, int64_t survey_id, int64_t expert_id);
 /* Replies 503 unavailable with Retry-After when the writer refuses a job (queue full or
  * stopping), else 500 internal after logging err. */
 void api_fail_write(struct req *r, int rc, const char *err);

@@ -292,6 +292,16 @@ void db_round_status_release(struct db_round_status *st);
  */
 int db_answer_put(struct db *db, const struct db_survey *sv, int64_t round_id, int64_t expert_id,
 		  size_t topic, size_t question, const struct answer *a);
+/*
+ * db_answer_put for a save of several answers of one topic: *absent (in) says an earlier answer
+ * of the same save found no row for the topic, so this one is inserted straight away (the
+ * upsert, right whether or not a row exists: only a guess is skipped); *absent (out) is set when
+ * the cheaper UPDATE of a value found no row. A topic's answers are written together, so a first
+ * save costs one statement per answer instead of two. Writes. Returns 0 or -1.
+ */
+int db_answer_store(struct db *db, const struct db_survey *sv, int64_t round_id,
+		    int64_t expert_id, size_t topic, size_t question, const struct answer *a,
+		    bool *absent);
 
 /* Deletes that answer if there is one. Writes. Returns 0 or -1. */
 int db_answer_delete(struct db *db, const struct db_survey *sv, int64_t round_id,

@@ -48,11 +48,19 @@ static const char SQL_EXPORT[] =
 int db_answer_put(struct db *db, const struct db_survey *sv, int64_t round_id, int64_t expert_id,
 		  size_t topic, size_t question, const struct answer *a)
 {
+	bool absent = false;
+	return db_answer_store(db, sv, round_id, expert_id, topic, question, a, &absent);
+}
+
+int db_answer_store(struct db *db, const struct db_survey *sv, int64_t round_id,
+		    int64_t expert_id, size_t topic, size_t question, const struct answer *a,
+		    bool *absent)
+{
 	DB_ASSERT_TXN(db);
 	assert(topic < sv->survey->n_topics && question < sv->survey->n_questions);
 	const bool text = sv->survey->questions[question].kind == SURVEY_TEXT;
 	sqlite3_stmt *st;
-	if (a->special == ANSWER_VALUE) {
+	if (a->special == ANSWER_VALUE && !*absent) {
 		if (!(st = db_stmt(db, SQL_SET_VALUE)))
 			return -1;
 		sqlite3_bind_int64(st, 1, round_id);
@@ -68,6 +76,7 @@ int db_answer_put(struct db *db, const struct db_survey *sv, int64_t round_id, i
 			return -1;
 		if (sqlite3_changes(db->conn) > 0)
 			return 0;
+		*absent = true; /* or it holds a special answer: the upsert below is right for both */
 	}
 	if (!(st = db_stmt(db, SQL_PUT)))
 		return -1;

@@ -15,7 +15,8 @@ static const char SQL_SURVEY_KEY[] =
 	"FROM surveys WHERE id = ?1";
 static const char SQL_ROUND_OF[] =
 	"SELECT r.id, r.number, r.state, r.opened_at, r.closed_at, "
-	"EXISTS (SELECT 1 FROM invitations WHERE round_id = r.id AND expert_id = ?2) "
+	"EXISTS (SELECT 1 FROM invitations i JOIN experts e ON e.id = i.expert_id "
+	"        WHERE i.round_id = r.id AND i.expert_id = ?2 AND NOT e.revoked) "
 	"FROM rounds r WHERE r.survey_id = ?1 ORDER BY r.number DESC LIMIT 1";
 static const char SQL_EXPERT[] =
 	"SELECT name, sector FROM experts WHERE id = ?1 AND survey_id = ?2";

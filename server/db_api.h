@@ -41,7 +41,8 @@ int db_api_survey_key(struct db *db, int64_t survey_id, struct db_api_survey_key
 /* ---- The round an expert answers ------------------------------------------------------------ */
 
 /* The latest round of survey survey_id (as db_round_get with number 0) and whether expert_id is
- * invited to it, in one look-up: DB_FOUND with *out and *invited, DB_NOT_FOUND (neither
+ * invited to it and not revoked (the writer's last word on a save, whatever an event thread's
+ * cache said), in one look-up: DB_FOUND with *out and *invited, DB_NOT_FOUND (neither
  * touched), or -1. */
 int db_api_round_of(struct db *db, int64_t survey_id, int64_t expert_id, struct db_round *out,
 		    bool *invited);

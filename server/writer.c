@@ -44,6 +44,7 @@ struct writer {
 	size_t max_queue, max_batch;
 	void (*on_commit)(void *arg, size_t jobs, uint64_t usec);
 	void *on_commit_arg;
+	_Atomic uint64_t generation; /* writer_generation; only the writer thread moves it */
 
 	/* The writer thread's own; the controlling thread touches db again only after the join. */
 	struct db *db;
@@ -195,6 +196,11 @@ static void run_batch(struct writer *w, struct writer_job *batch, size_t n)
 committed:;
 	uint64_t usec = now_usec() - t0;
 	record_commit(w, n, failed, usec);
+	for (struct writer_job *job = batch; job; job = job->next)
+		if (!job->cache_neutral) {
+			atomic_fetch_add_explicit(&w->generation, 1, memory_order_release);
+			break;
+		}
 	if (w->on_commit)
 		w->on_commit(w->on_commit_arg, n, usec);
 	complete(batch);
@@ -237,6 +243,11 @@ static void *writer_main(void *arg)
 		run_batch(w, batch, n);
 	}
 	return NULL;
+}
+
+uint64_t writer_generation(struct writer *w)
+{
+	return atomic_load_explicit(&w->generation, memory_order_acquire);
 }
 
 struct writer *writer_new(const char *db_path, const struct writer_options *opt, char *err,

@@ -88,6 +88,13 @@ struct writer_job {
 	 * job). Lets the writer run a batch of such jobs without a savepoint each (above).
 	 */
 	int rerunnable;
+	/*
+	 * Non-zero: the job changes nothing that the event threads cache (api_cache.h: experts,
+	 * tokens, invitations, rounds, sessions), only answers or a session's last-seen time;
+	 * its commit leaves writer_generation alone. Zero (the safe default): committing a batch
+	 * with this job in it moves the generation on.
+	 */
+	int cache_neutral;
 
 	/* Private to the writer. */
 	struct writer_job *next;
@@ -168,5 +175,11 @@ struct writer_stats {
 
 /* Fills *out. Any thread, lock-free (relaxed atomics). */
 void writer_stats(struct writer *w, struct writer_stats *out);
+
+/* A counter that moves on, after the COMMIT and before the jobs' done callbacks run, with every
+ * batch that held a job not marked cache_neutral. Readers that cache what such jobs change
+ * read it before reading the store and drop an entry made under another value (api_cache.h).
+ * Any thread; an acquire load. */
+uint64_t writer_generation(struct writer *w);
 
 #endif

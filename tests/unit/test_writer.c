@@ -710,6 +710,34 @@ static void test_rerunnable_batch_runs_once(void **state)
 	free(value);
 }
 
+/* writer_generation moves on with a committed batch that holds a job not marked cache_neutral,
+ * before that job's done runs, and stays with batches of cache_neutral jobs only. */
+static void test_generation_moves_with_non_neutral_jobs(void **state)
+{
+	struct fixture *fx = *state;
+	struct tracker tr;
+	struct tjob j[3];
+	tracker_init(&tr);
+	struct writer *w = start_writer(fx, NULL);
+	uint64_t g0 = writer_generation(w);
+	tjob_init(&j[0], fx, &tr, PUT, 30, 30);
+	j[0].job.cache_neutral = 1;
+	assert_int_equal(writer_submit(w, &j[0].job), 0);
+	tracker_wait(&tr, 1);
+	assert_true(writer_generation(w) == g0);
+	tjob_init(&j[1], fx, &tr, PUT, 31, 31); /* cache_neutral 0: the default */
+	assert_int_equal(writer_submit(w, &j[1].job), 0);
+	tracker_wait(&tr, 2);
+	assert_true(writer_generation(w) == g0 + 1);
+	tjob_init(&j[2], fx, &tr, PUT, 32, 32);
+	j[2].job.cache_neutral = 1;
+	assert_int_equal(writer_submit(w, &j[2].job), 0);
+	tracker_wait(&tr, 3);
+	assert_true(writer_generation(w) == g0 + 1);
+	writer_free(w);
+	tracker_release(&tr);
+}
+
 /* 1000 jobs submitted quickly from 4 threads commit in fewer than 1000 transactions. */
 static void test_batching_happens(void **state)
 {
@@ -1204,6 +1232,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rerunnable_batch_reruns_after_a_failure, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rerunnable_batch_runs_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generation_moves_with_non_neutral_jobs, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_batching_happens, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_acked_is_visible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_drains_then_refuses, setup, teardown),
