@@ -516,6 +516,8 @@ struct put_job {
 	int64_t round_id, expert_id;
 	int round;
 	size_t topic;
+	json_t *body;   /* the request's body (a reference): a retry parses it again */
+	bool cached;    /* round_id came from the event thread's cache (api_cache.h) */
 	struct api_change change;
 	/* Results. */
 	int rc;                       /* enum put_outcome, or a writer_rc */
@@ -531,6 +533,7 @@ static void put_job_free(struct put_job *j)
 	api_expert_change_release(&j->change);
 	topic_answers_release(&j->stored);
 	api_survey_put(j->api, j->m);
+	json_decref(j->body);
 	free(j);
 }
 
@@ -643,6 +646,8 @@ fail:
 	return -1;
 }
 
+static void put_retry(struct req *r, struct put_job *j);
+
 /* On the request's event thread, after COMMIT (or after the job failed or was refused). */
 static void put_reply(struct req *r, void *arg)
 {
@@ -656,14 +661,21 @@ static void put_reply(struct req *r, void *arg)
 		break;
 	}
 	case PUT_NOT_OPEN:
-		api_round_forget(r, j->m->sv->id, j->expert_id); /* the writer knows better */
-		req_reply_error(r, 409, "round_not_open", NULL, "round %d is not open any more",
-				j->round);
-		break;
 	case PUT_NOT_INVITED:
-		api_round_forget(r, j->m->sv->id, j->expert_id);
-		req_reply_error(r, 403, "not_invited", NULL, "you are not invited to round %d",
-				j->round);
+		api_round_forget(r, j->m->sv->id, j->expert_id); /* the writer knows better */
+		if (j->cached && !req_gone(r)) {
+			/* The round came from the cache, which may be behind a change made by
+			 * another process (the CLI opened the next round): decide again on what
+			 * the store says now, once. */
+			put_retry(r, j);
+			return;
+		}
+		if (j->rc == PUT_NOT_OPEN)
+			req_reply_error(r, 409, "round_not_open", NULL,
+					"round %d is not open any more", j->round);
+		else
+			req_reply_error(r, 403, "not_invited", NULL,
+					"you are not invited to round %d", j->round);
 		break;
 	case PUT_INVALID:
 		req_reply_error(r, 422, "invalid_answer", j->problem.field, "%s",
@@ -717,6 +729,49 @@ static int put_check(const struct survey *s, const json_t *body, int found,
 	return api_expert_parse_change(s, body, cur->number, change, &no->problem);
 }
 
+/* Looks up the round (through the cache when use_cache), checks j->body against it and
+ * submits j to the writer, or replies the refusal. Owns j: frees it after replying. A refusal
+ * is only ever made on what the store says: a refusal from a cached round looks again. */
+static void put_submit(struct req *r, struct put_job *j, bool use_cache)
+{
+	struct put_refusal no;
+	struct db_round cur;
+	bool in = false;
+	const struct survey *s = j->m->sv->survey;
+	int found = api_round_of(r, j->m->sv->id, j->expert_id, use_cache, &cur, &in, &j->cached);
+	bool refused = found >= 0 && put_check(s, j->body, found, &cur, in, &j->change, &no);
+	if (refused && j->cached) {
+		found = api_round_of(r, j->m->sv->id, j->expert_id, false, &cur, &in, &j->cached);
+		refused = found >= 0 && put_check(s, j->body, found, &cur, in, &j->change, &no);
+	}
+	if (found < 0) {
+		api_fail_db(r, api_db(r), "cannot read the round");
+		goto out;
+	}
+	if (refused) {
+		req_reply_error(r, no.status, no.code, no.problem.field, "%s", no.problem.message);
+		goto out;
+	}
+	j->round_id = cur.id;
+	j->round = cur.number;
+	req_suspend(r);
+	writer_submit(j->api->writer, &j->wj);
+	return;
+out:
+	put_job_free(j);
+}
+
+/* The writer found the round j was checked against (from the cache) closed or changed: starts
+ * over from the body on a fresh look-up (never the cache, so this happens once). */
+static void put_retry(struct req *r, struct put_job *j)
+{
+	api_expert_change_release(&j->change);
+	topic_answers_release(&j->stored);
+	j->rc = 0;
+	j->err[0] = '\0';
+	put_submit(r, j, false);
+}
+
 void api_expert_put_answers(struct req *r)
 {
 	char err[DB_ERR_MAX];
@@ -726,7 +781,6 @@ void api_expert_put_answers(struct req *r)
 	struct api_survey *m = NULL;
 	struct put_job *j = NULL;
 	json_t *body = NULL;
-	struct db_round cur;
 
 	if (req_json_body(r, &body))
 		goto out; /* replied 413, 415 or 400 */
@@ -746,32 +800,12 @@ void api_expert_put_answers(struct req *r)
 		req_reply_error(r, 500, "internal", NULL, "out of memory");
 		goto out;
 	}
-	/* The round through the event thread's cache; a refusal is only ever made on what the
-	 * store says now (the cache may be up to a second behind a change made by another
-	 * process, e.g. a round opened with the CLI). */
-	struct put_refusal no;
-	bool in = false, cached = false;
-	int found = api_round_of(r, m->sv->id, p->expert.id, true, &cur, &in, &cached);
-	bool refused = found >= 0 && put_check(m->sv->survey, body, found, &cur, in, &j->change,
-					       &no);
-	if (refused && cached) {
-		found = api_round_of(r, m->sv->id, p->expert.id, false, &cur, &in, &cached);
-		refused = found >= 0 && put_check(m->sv->survey, body, found, &cur, in,
-						  &j->change, &no);
-	}
-	if (found < 0) {
-		api_fail_db(r, db, "cannot read the round");
-		goto out;
-	}
-	if (refused) {
-		req_reply_error(r, no.status, no.code, no.problem.field, "%s", no.problem.message);
-		goto out;
-	}
 	j->req = r;
 	j->api = a;
 	j->m = m;
-	j->round_id = cur.id;
-	j->round = cur.number;
+	m = NULL; /* the job's now */
+	j->body = body;
+	body = NULL;
 	j->expert_id = p->expert.id;
 	j->topic = (size_t)t;
 	j->wj.run = put_run;
@@ -779,12 +813,8 @@ void api_expert_put_answers(struct req *r)
 	j->wj.arg = j;
 	j->wj.rerunnable = 1;
 	j->wj.cache_neutral = 1; /* answers only */
-	m = NULL; /* the job's now */
-	req_suspend(r);
-	writer_submit(a->writer, &j->wj);
-	j = NULL;
+	put_submit(r, j, true);
 out:
-	put_job_free(j);
 	api_survey_put(a, m);
 	json_decref(body);
 }

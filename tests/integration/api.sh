@@ -428,6 +428,7 @@ same "$LABEL: reply" "$(cat "$T/b")" \
 same "$LABEL: stored" "$(stored X1 AI-01 importance 2)" "1|||Funding has dried up."
 LABEL="changing the answer keeps the reason"
 put X1 AI-01 '{"importance":4}'
+same "$LABEL: status" "$CODE" 200
 same "$LABEL: stored" "$(stored X1 AI-01 importance 2)" "4|||Funding has dried up."
 LABEL="reason without an answer"
 put X1 AI-01 '{"reasons":{"tech_year":"Soon."}}'

@@ -35,8 +35,9 @@ save() { # save WHO VALUE: PUT an answer with the Bearer token; status in CODE
 	call PUT /api/v1/answers/ICT-01 -H "Authorization: Bearer $(tok "$1")" -H "$J" \
 		--data-binary "{\"importance\":$2}"
 }
-warm() { # warm WHO: three saves that must succeed (the last ones from the cache)
-	for v in 1 2 3; do
+warm() { # warm WHO: six saves that must succeed, each on a new connection, so that both
+	# event threads (one cache each) are likely to have the expert cached
+	for v in 1 2 3 1 2 3; do
 		save "$1" "$v"
 		same "$1 save $v before the change" "$CODE" 200
 	done
@@ -69,6 +70,13 @@ call PUT /api/v1/answers/ICT-01 -H "Authorization: Bearer $(tok c)" -H "$J" \
 	--data-binary '{"importance":1,"reasons":{"importance":"round 2 only"}}'
 same "c's round-2 save right after the CLI opened round 2" "$CODE" 200
 same "  stored in round 2" "$(sql "SELECT r.number || ':' || a.reason FROM answers a JOIN rounds r ON r.id = a.round_id JOIN experts e ON e.id = a.expert_id WHERE e.ext_id = 'c' AND a.reason IS NOT NULL")" "2:round 2 only"
+#    Saves that round 1 would take as well, each on a new connection: a thread whose cache still
+#    says round 1 has its save refused by the writer, then decided again on the store: 200.
+for v in 4 3 2 1 4 3; do
+	save c "$v"
+	same "c's save of $v right after the CLI opened round 2" "$CODE:$(pj 'd.get("round")')" "200:2"
+done
+same "  the last one stored in round 2" "$(sql "SELECT a.num FROM answers a JOIN rounds r ON r.id = a.round_id JOIN experts e ON e.id = a.expert_id JOIN questions q ON q.id = a.question_id WHERE e.ext_id = 'c' AND r.number = 2 AND q.key = 'importance'")" 3
 
 # 4. A round closed through the console: GET /me says so at once, saves get 409.
 warm c

@@ -76,6 +76,7 @@ if [ "${VALGRIND:-}" ]; then
 fi
 
 start() {
+	rm -f "$T/out" "$T/err" # a restart must not read the previous server's lines
 	env "$@" $VG "$DELPHI" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 \
 		--shutdown-timeout 20 --public-url https://survey.test >"$T/out" 2>"$T/err" &
 	PID=$!
