@@ -40,7 +40,8 @@ static void fs_check_i18n(const struct survey *s, const struct survey_i18n *t, s
 			continue;
 		FUZZ_CHECK(i < s->n_languages);
 		size_t len = strlen(t->text[i]);
-		FUZZ_CHECK(len >= 1 && len <= max);
+		/* limits count characters; a character is 1 to 4 bytes of UTF-8 */
+		FUZZ_CHECK(len >= 1 && survey_text_length(t->text[i]) <= max && len <= 4 * max);
 	}
 	const char *shown = survey_text(s, t, NULL);
 	FUZZ_CHECK(shown != NULL);
@@ -118,7 +119,7 @@ static void fs_check_question(const struct survey *s, size_t index)
 			   q->consensus.agree_low == 0);
 		break;
 	case SURVEY_TEXT:
-		FUZZ_CHECK(q->max_length >= 1 && q->max_length <= 10000);
+		FUZZ_CHECK(q->max_length >= 1 && q->max_length <= SURVEY_ANSWER_TEXT_MAX);
 		FUZZ_CHECK(q->specials == 0 && q->n_labels == 0 && q->n_options == 0);
 		FUZZ_CHECK(q->consensus.max_iqr == 0 && q->consensus.agree_high == 0 &&
 			   q->consensus.agree_low == 0);

@@ -66,7 +66,8 @@
  *     httpd_new; w = writer_new(...); api_set_writer(a, w); httpd_start; ...
  *     httpd_stop; httpd_join; api_stop(a); writer_stop(w); httpd_free; writer_free(w); api_free(a)
  *
- * The console's slow work (password checks, SMTP) runs on worker threads of its own
+ * The console's slow work (password checks, SMTP, and its large reads: progress, results,
+ * downloads, each with a read-only connection of its own) runs on worker threads of its own
  * (api_console.h); api_stop lets them finish before the writer stops.
  */
 #ifndef DELPHI_API_H

@@ -6,8 +6,10 @@
  *
  * Failures answer in docs/api.md's shape: 401 unauthenticated (no credentials, or ones that are
  * unknown, expired or withdrawn; with WWW-Authenticate: Bearer), 403 csrf, 403 forbidden (a
- * valid principal of another kind than the route takes). An invitation link that is not valid
- * gets an HTML page (the person holding it is in a browser), status 404.
+ * valid principal of another kind than the route takes). Their messages say what to do next in
+ * the words of the route's audience: experts open their invitation link, console users log in.
+ * An invitation link that is not valid gets an HTML page (the person holding it is in a
+ * browser), status 404.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -116,6 +118,50 @@ static void touch(struct api *a, const struct db_session *s, int64_t now)
 
 /* ---- The authorize hook --------------------------------------------------------------------- */
 
+/* What a refusal tells the caller to do depends on whom the route is for: an expert opens the
+ * invitation link again, a console user logs in. */
+struct wording {
+	const char *no_session; /* no cookie, or an unknown session */
+	const char *expired;
+	const char *revoked; /* the expert revoked / the user disabled */
+	const char *bad_bearer;
+	const char *forbidden; /* a principal of the other audience */
+};
+
+static const struct wording for_experts = {
+	"not signed in: open your personal invitation link",
+	"the session has expired: open your invitation link again",
+	"this access has been withdrawn",
+	"expected Authorization: Bearer and an invitation token (32 lower-case hex digits)",
+	"this is for invited experts only",
+};
+
+static const struct wording for_console = {
+	"not signed in: log in to the console",
+	"the session has expired: log in to the console again",
+	"this account has been disabled: ask an administrator of delphi",
+	"the console takes the session of a login (POST /api/v1/login), not an Authorization "
+	"header",
+	"this is for console users: log in to the console",
+};
+
+static const struct wording for_both = {
+	"not signed in",
+	"the session has expired",
+	"this access has been withdrawn",
+	"expected Authorization: Bearer and an invitation token (32 lower-case hex digits)",
+	"your role does not allow this",
+};
+
+/* The wording for a route open to roles (enum route_role). */
+static const struct wording *wording_of(unsigned roles)
+{
+	const unsigned users = ROUTE_PLANNER | ROUTE_COORDINATOR | ROUTE_ADMIN;
+	if (!(roles & ROUTE_EXPERT))
+		return &for_console;
+	return roles & users ? &for_both : &for_experts;
+}
+
 static void unauthenticated(struct req *r, const char *message)
 {
 	req_add_header(r, "WWW-Authenticate", "Bearer realm=\"delphi\"");
@@ -123,13 +169,13 @@ static void unauthenticated(struct req *r, const char *message)
 }
 
 /* Authorization: Bearer {invitation token}. Returns 0 with *p filled, or -1 after replying. */
-static int by_bearer(struct req *r, struct db *db, const char *header, struct api_principal *p)
+static int by_bearer(struct req *r, struct db *db, const char *header, const struct wording *w,
+		     struct api_principal *p)
 {
 	char token[DB_TOKEN_HEX + 1];
 	unsigned char hash[CRYPTO_SHA256_LEN];
 	if (api_auth_bearer(header, token)) {
-		unauthenticated(r, "expected Authorization: Bearer and an invitation token "
-				   "(32 lower-case hex digits)");
+		unauthenticated(r, w->bad_bearer);
 		return -1;
 	}
 	crypto_sha256(token, DB_TOKEN_HEX, hash);
@@ -148,14 +194,15 @@ static int by_bearer(struct req *r, struct db *db, const char *header, struct ap
 }
 
 /* The session cookie. Returns 0 with *p filled, or -1 after replying. */
-static int by_cookie(struct req *r, struct api *a, struct db *db, struct api_principal *p)
+static int by_cookie(struct req *r, struct api *a, struct db *db, const struct wording *w,
+		     struct api_principal *p)
 {
 	char id[DB_SESSION_ID_HEX + 1];
 	struct db_session s;
 	bool refresh = false;
 	int64_t now = (int64_t)time(NULL);
 	if (api_auth_cookie(req_header(r, "Cookie"), COOKIE_NAME, id, sizeof id)) {
-		unauthenticated(r, "not signed in: open your personal invitation link");
+		unauthenticated(r, w->no_session);
 		return -1;
 	}
 	int st = auth_session_lookup(db, id, now, &s, &refresh);
@@ -165,11 +212,9 @@ static int by_cookie(struct req *r, struct api *a, struct db *db, struct api_pri
 		return -1;
 	}
 	if (st != AUTH_SESSION_OK) {
-		unauthenticated(r, st == AUTH_SESSION_EXPIRED
-					   ? "the session has expired: open your invitation link again"
-				   : st == AUTH_SESSION_REVOKED
-					   ? "this access has been withdrawn"
-					   : "not signed in: open your personal invitation link");
+		unauthenticated(r, st == AUTH_SESSION_EXPIRED   ? w->expired
+				   : st == AUTH_SESSION_REVOKED ? w->revoked
+								: w->no_session);
 		return -1;
 	}
 	p->kind = s.kind;
@@ -210,16 +255,18 @@ int api_auth_authorize(struct req *r, unsigned roles, void *app)
 	struct db *db = api_db(r);
 	struct api_principal *p = calloc(1, sizeof *p);
 	const char *authz = req_header(r, "Authorization");
+	const struct wording *w = wording_of(roles);
 	if (!p) {
 		req_reply_error(r, 500, "internal", NULL, "out of memory");
 		return -1;
 	}
-	if (authz ? by_bearer(r, db, authz, p) : by_cookie(r, a, db, p))
+	if (authz ? by_bearer(r, db, authz, w, p) : by_cookie(r, a, db, w, p))
 		goto refused;
 	if (!allowed(p, roles)) {
+		/* a principal of the other audience is told where it belongs */
+		bool other_audience = (p->kind == DB_PRINCIPAL_EXPERT) != (w == &for_experts);
 		req_reply_error(r, 403, "forbidden", NULL, "%s",
-				roles & ROUTE_EXPERT ? "this is for invited experts only"
-						     : "your role does not allow this");
+				other_audience ? w->forbidden : "your role does not allow this");
 		goto refused;
 	}
 	/* A cookie comes with every request the browser makes to us, also one another site makes

@@ -18,6 +18,7 @@
 #define WORK_THREADS 2   /* password checks at ~0.4 s each: two logins at a time per server */
 #define WORK_QUEUE 64    /* more waiting than this: 503 (the throttle limits each account) */
 #define MAIL_QUEUE 1     /* one SMTP batch at a time (api_mail.c also refuses a second) */
+#define READS_QUEUE 8    /* console reads waiting behind the one being built: more is 503 */
 
 int api_console_init(struct api *a)
 {
@@ -30,7 +31,8 @@ int api_console_init(struct api *a)
 	snprintf(c->public_url, sizeof c->public_url, "https://localhost:8443");
 	if (!(c->throttle = auth_throttle_new(0)) ||
 	    !(c->work = workq_new(WORK_THREADS, WORK_QUEUE, "delphi-work")) ||
-	    !(c->mail = workq_new(1, MAIL_QUEUE, "delphi-mail")))
+	    !(c->mail = workq_new(1, MAIL_QUEUE, "delphi-mail")) ||
+	    !(c->reads = workq_new(1, READS_QUEUE, "delphi-reads")))
 		return -1;
 	return 0;
 }
@@ -42,6 +44,12 @@ void api_console_stop(struct api *a)
 	atomic_store(&a->console->stopping, 1);
 	workq_stop(a->console->work);
 	workq_stop(a->console->mail);
+	workq_stop(a->console->reads); /* queued reads are skipped: their requests are gone */
+}
+
+bool api_console_stopping(const struct api *a)
+{
+	return atomic_load(&a->console->stopping) != 0;
 }
 
 void api_console_release(struct api *a)
@@ -51,6 +59,7 @@ void api_console_release(struct api *a)
 		return;
 	workq_free(c->work);
 	workq_free(c->mail);
+	workq_free(c->reads);
 	auth_throttle_free(c->throttle);
 	free(c);
 	a->console = NULL;
@@ -74,6 +83,7 @@ int api_console_actor(struct req *r, char actor[API_CONSOLE_ACTOR_MAX])
 		return -1;
 	}
 	if (found == DB_NOT_FOUND) {
+		req_add_header(r, "WWW-Authenticate", "Bearer realm=\"delphi\"");
 		req_reply_error(r, 401, "unauthenticated", NULL, "this account no longer exists");
 		return -1;
 	}
@@ -289,7 +299,9 @@ void api_console_write(struct req *r, api_console_run_fn *run, api_console_reply
 struct work_job {
 	struct workq_job wq;
 	struct req *req;
-	api_console_work_fn *work;
+	struct api *api;
+	api_console_work_fn *work;  /* api_console_offload, or */
+	api_console_read_fn *build; /* api_console_read */
 	api_console_done_fn *done;
 	void *arg;
 	bool ran;
@@ -305,12 +317,39 @@ static void work_resume(struct req *r, void *arg)
 	done(r, a, ran);
 }
 
+/* A read job: skipped when the server is stopping (api_console_stop runs what is queued, whose
+ * requests are gone by then), else built with a connection of its own. */
+static void read_run(struct work_job *j)
+{
+	struct db *db = NULL;
+	char err[DB_ERR_MAX];
+	if (api_console_stopping(j->api))
+		return;
+	if (db_open(j->api->db_path, DB_READONLY, &db, err))
+		j->build(NULL, err, j->arg);
+	else
+		j->build(db, NULL, j->arg);
+	db_close(db);
+	j->ran = true;
+}
+
 static void work_run(struct workq_job *wq)
 {
 	struct work_job *j = (struct work_job *)wq;
-	j->work(j->arg);
-	j->ran = true;
+	if (j->build) {
+		read_run(j);
+	} else {
+		j->work(j->arg);
+		j->ran = true;
+	}
 	req_post(j->req, work_resume, j);
+}
+
+static void submit(struct req *r, struct workq *q, struct work_job *j)
+{
+	req_suspend(r);
+	if (workq_submit(q, &j->wq))
+		req_post(r, work_resume, j); /* refused: done runs with ran false */
 }
 
 void api_console_offload(struct req *r, struct workq *q, api_console_work_fn *work,
@@ -326,7 +365,22 @@ void api_console_offload(struct req *r, struct workq *q, api_console_work_fn *wo
 	j->work = work;
 	j->done = done;
 	j->arg = arg;
-	req_suspend(r);
-	if (workq_submit(q, &j->wq))
-		req_post(r, work_resume, j); /* refused: done runs with ran false */
+	submit(r, q, j);
+}
+
+void api_console_read(struct req *r, api_console_read_fn *build, api_console_done_fn *done,
+		      void *arg)
+{
+	struct work_job *j = calloc(1, sizeof *j);
+	if (!j) {
+		done(r, arg, false);
+		return;
+	}
+	j->wq.run = work_run;
+	j->req = r;
+	j->api = api_of(r);
+	j->build = build;
+	j->done = done;
+	j->arg = arg;
+	submit(r, j->api->console->reads, j);
 }

@@ -2,13 +2,23 @@
  * api_console — what the console's handlers (api_login.c, api_surveys.c, api_experts.c,
  * api_mail.c, api_rounds.c, api_comments.c, api_reports.c, api_users.c, api_audit.c; docs/api.md
  * "The console API") share: the console's part of the application state (login throttling, the
- * worker pools, the public URL), the request's user and survey, and two ways of doing work off
+ * worker pools, the public URL), the request's user and survey, and three ways of doing work off
  * the event thread with the reply coming back to it:
  *
  *   api_console_write    a job for the group-commit writer (every change to the store);
  *   api_console_offload  a job for a worker pool (password checks and hashes, parsing a large
  *                        definition, an SMTP batch), which must not run on an event loop and
- *                        would stall everyone's answer saves on the writer.
+ *                        would stall everyone's answer saves on the writer;
+ *   api_console_read     a console read too large for an event loop (the progress of a round,
+ *                        the topic table and a topic's page, the report and answer downloads:
+ *                        0.1 to 3 s each at national scale), built on the reads pool.
+ *
+ * The reads pool has one thread and a short queue: a burst of downloads runs one after the other
+ * on one core, never delays logins (work) or mail, and what does not fit in the queue is refused
+ * with 503 (api_console_busy). Workers have no database connection of their own: each read job
+ * opens a read-only connection (db_open DB_READONLY, as an event thread's; about a millisecond,
+ * against the hundreds of milliseconds a job reads for) and closes it when done, so nothing is shared between
+ * threads and nothing stays open between jobs.
  *
  * Threads: everything here runs on the request's event thread unless said otherwise.
  */
@@ -36,6 +46,7 @@ struct api_console {
 	struct auth_throttle *throttle; /* login attempts per account and per address */
 	struct workq *work;             /* password checks and hashes, definition parsing */
 	struct workq *mail;             /* SMTP batches, one at a time */
+	struct workq *reads;            /* console reads (api_console_read), one at a time */
 	atomic_int mailing;             /* 1 while a batch is queued or being sent */
 	atomic_int stopping;            /* set by api_console_stop: long jobs end early */
 	char public_url[API_CONSOLE_URL_MAX]; /* without a trailing slash; "" until set */
@@ -93,6 +104,22 @@ void api_console_reply_errors(struct req *r, int status, const char *code, const
 void api_console_download(struct req *r, const char *type, const char *name, char *data,
 			  size_t len);
 
+/* ---- Closing a round (api_rounds.c) --------------------------------------------------------- */
+
+struct cli_report_agg;
+
+#define API_ROUNDS_WHY_MAX 100 /* bytes of api_rounds_close_in's why that reach the audit log */
+
+/* Closes the open round of sv the way the server closes rounds: POST .../rounds/close and the
+ * scheduler (schedule.h) both call this. Inside the caller's transaction (a writer job's run, on
+ * the writer thread): db_round_close, the aggregator over the closed round (cli_report_aggregate:
+ * a round is never closed without its statistics), and the audit row "round.close" by actor with
+ * detail "survey=SLUG round=N rows=ROWS", plus " reason=WHY" when why is not NULL. Returns
+ * DB_ROUND_DONE with *r the closed round and *agg its summary, DB_ROUND_NONE_OPEN (nothing
+ * written; *r the latest round), or -1 (db_error(db) says why). */
+int api_rounds_close_in(struct db *db, const struct db_survey *sv, const char *actor,
+			const char *why, struct db_round *r, struct cli_report_agg *agg);
+
 /* ---- Work off the event thread -------------------------------------------------------------- */
 
 /* run: on the writer thread inside the batch's transaction (writer_job.run's contract).
@@ -114,6 +141,20 @@ typedef void api_console_work_fn(void *arg);
 typedef void api_console_done_fn(struct req *r, void *arg, bool ran);
 void api_console_offload(struct req *r, struct workq *q, api_console_work_fn *work,
 			 api_console_done_fn *done, void *arg);
+
+/* build: on the reads worker, with db a read-only connection opened for this job alone (closed
+ * after build returns), or db NULL when it could not be opened (err says why; else err is NULL).
+ * build must not touch the request (req_*): what it needs from it is copied into arg first, and
+ * what it makes is kept in arg for done. done: then on the request's thread, as with
+ * api_console_offload (ran false: refused, or the server was stopping before the job began:
+ * answer 503 with api_console_busy). Never fails. */
+typedef void api_console_read_fn(struct db *db, const char *err, void *arg);
+void api_console_read(struct req *r, api_console_read_fn *build, api_console_done_fn *done,
+		      void *arg);
+
+/* true once api_console_stop began: a long job (an export) ends early; its request is gone. Any
+ * thread. */
+bool api_console_stopping(const struct api *a);
 
 /* Replies 503 unavailable with Retry-After (a pool or the writer refused the work). */
 void api_console_busy(struct req *r);

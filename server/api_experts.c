@@ -21,7 +21,7 @@
 #include "writer.h"
 
 #define ID_MAX 128
-#define NAME_MAX_BYTES 200
+#define NAME_MAX_CHARS 16384 /* characters (survey_text_length), as a long survey text */
 #define EMAIL_MAX 254
 #define ERRORS_SHOWN 20   /* problems listed, the first by row; error_count counts them all */
 #define ERRORS_KEPT 4096  /* problems kept for sorting (the rest are only counted) */
@@ -104,16 +104,19 @@ static char *trim(char *s)
 	return s;
 }
 
+/* A text cell: non-empty unless optional, clean UTF-8 on one line, at most max bytes, or max
+ * characters when in_chars (as `delphi experts import`). */
 static int check_text(struct sheet *sh, size_t row, const char *what, const char *s, size_t max,
-		      bool optional)
+		      bool in_chars, bool optional)
 {
 	size_t len = strlen(s);
 	if (!len && !optional) {
 		problem(sh, row, "%s is empty", what);
 		return -1;
 	}
-	if (len > max) {
-		problem(sh, row, "%s is longer than %zu bytes", what, max);
+	if (len > max && (!in_chars || survey_text_length(s) > max)) {
+		problem(sh, row, "%s is longer than %zu %s", what, max,
+			in_chars ? "characters" : "bytes");
 		return -1;
 	}
 	if (!answer_is_clean_utf8(s, len) || strpbrk(s, "\r\n\t")) {
@@ -179,9 +182,9 @@ static void check_row(struct sheet *sh, const struct survey *s, const struct csv
 	char *email = trim(cr->fields[col[COL_EMAIL]]);
 	char *sector = trim(cr->fields[col[COL_SECTOR]]);
 	int bad = 0;
-	bad |= check_text(sh, row, "id", id, ID_MAX, false);
-	bad |= check_text(sh, row, "name", name, NAME_MAX_BYTES, false);
-	if (check_text(sh, row, "email", email, EMAIL_MAX, true)) {
+	bad |= check_text(sh, row, "id", id, ID_MAX, false, false);
+	bad |= check_text(sh, row, "name", name, NAME_MAX_CHARS, true, false);
+	if (check_text(sh, row, "email", email, EMAIL_MAX, false, true)) {
 		bad = 1;
 	} else if (*email && !plausible_email(email)) {
 		problem(sh, row, "email \"%s\" is not an e-mail address", email);

@@ -71,6 +71,7 @@ static void login_verify(void *arg)
 
 static void invalid_credentials(struct req *r)
 {
+	req_add_header(r, "WWW-Authenticate", "Bearer realm=\"delphi\""); /* every 401 has one */
 	req_reply_error(r, 401, "invalid_credentials", NULL, "wrong name or password");
 }
 

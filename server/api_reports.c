@@ -6,7 +6,14 @@
  * pseudonyms (the CSV of `delphi answers export`).
  *
  * Everything is read from the stats table the aggregator filled when the round closed
- * (db_stats_load), through the event thread's read-only connection.
+ * (db_stats_load), and the counts from one pass over the answers (db_console_progress). At
+ * national scale (thousands of experts, a thousand topics) that is from a tenth of a second (a
+ * topic's page) to seconds (a download), so each route is in two parts: the handler checks the
+ * request on its event thread (survey, round, topic, language: the cheap look-ups and every 4xx
+ * but 409 no_statistics) and hands a job to the console's reads pool (api_console_read); the job
+ * reads through a connection of its own and makes the whole reply body (JSON already
+ * serialized), which done sends from the event thread. The replies are the same bytes as when
+ * they were built on the loop.
  */
 #include <math.h>
 #include <stdint.h>
@@ -24,25 +31,114 @@
 #define HTML_TYPE "text/html; charset=utf-8"
 #define YEAR_BINS_MAX 32 /* as the HTML report: longer year axes are drawn in bins */
 
-/* The survey and round of the request. */
-struct ctx {
+typedef int report_writer_fn(const struct report_input *, struct buf *, char *);
+
+/* A read of the request's round: what the handler found (event thread), then what the job made
+ * (reads worker). Owns m (a reference) and body. */
+struct job {
 	struct api *a;
-	struct db *db;
 	struct api_survey *m;
 	struct db_console_round rd;
+	const char *lang; /* the survey's own string (topic page, reports) */
+	long topic;       /* the topic page's topic */
+	report_writer_fn *writer; /* a report: its writer, content type and file extension */
+	const char *type, *ext;
+	/* The outcome, in the order done looks at it. */
+	bool busy;                /* the server stopped the job: 503 */
+	const char *what;         /* a failure: api_fail(what, detail), 500 */
+	char detail[DB_ERR_MAX];
+	bool no_stats;            /* 409 no_statistics */
+	bool oom;                 /* 500 out of memory */
+	char *body;               /* else the reply: a download (type set) or compact JSON */
+	size_t len;
 };
 
-static int ctx_open(struct req *r, struct ctx *c)
+static void job_free(struct job *j)
 {
-	c->a = api_of(r);
-	c->db = api_db(r);
-	c->m = NULL;
-	return api_console_survey(r, &c->m) || api_console_round(r, c->m->sv->id, &c->rd) ? -1 : 0;
+	if (!j)
+		return;
+	api_survey_put(j->a, j->m);
+	free(j->body);
+	free(j);
 }
 
-static void ctx_close(struct ctx *c)
+/* A job for the request's survey and round, or NULL after replying. */
+static struct job *job_new(struct req *r)
 {
-	api_survey_put(c->a, c->m);
+	struct job *j = calloc(1, sizeof *j);
+	if (!j) {
+		req_reply_error(r, 500, "internal", NULL, "out of memory");
+		return NULL;
+	}
+	j->a = api_of(r);
+	if (api_console_survey(r, &j->m) || api_console_round(r, j->m->sv->id, &j->rd)) {
+		job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Records a failure of the job (the first one counts). Returns -1. */
+static int job_fail(struct job *j, const char *what, const char *detail)
+{
+	if (!j->what) {
+		j->what = what;
+		snprintf(j->detail, sizeof j->detail, "%s", detail);
+	}
+	return -1;
+}
+
+static int job_fail_db(struct job *j, struct db *db, const char *what)
+{
+	return job_fail(j, what, db_error(db));
+}
+
+/* Keeps doc (stolen) as the reply's body, serialized as req_reply_json does. */
+static void job_json(struct job *j, json_t *doc)
+{
+	char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	json_decref(doc);
+	if (!text) {
+		j->oom = true;
+		return;
+	}
+	j->body = text;
+	j->len = strlen(text);
+}
+
+/* Replies with what the job made (on the request's thread), and frees it. */
+static void job_done(struct req *r, void *arg, bool ran)
+{
+	struct job *j = arg;
+	char name[SURVEY_KEY_MAX + 64];
+	if (!ran || j->busy) {
+		api_console_busy(r);
+	} else if (j->what) {
+		api_fail(r, j->what, j->detail);
+	} else if (j->no_stats) {
+		req_reply_error(r, 409, "no_statistics", NULL,
+				"round %d has no statistics yet: they are computed when it closes",
+				j->rd.r.number);
+	} else if (j->oom || !j->body) {
+		req_reply_error(r, 500, "internal", NULL, "out of memory");
+	} else if (j->type) {
+		snprintf(name, sizeof name, "%s-round-%d-%s.%s", j->m->sv->survey->slug,
+			 j->rd.r.number, j->writer ? "report" : "answers", j->ext);
+		api_console_download(r, j->type, name, j->body, j->len);
+		j->body = NULL; /* the reply owns it */
+	} else {
+		req_reply_bytes(r, 200, JSON_TYPE_UTF8, j->body, j->len, free);
+		j->body = NULL;
+	}
+	job_free(j);
+}
+
+/* The start of every build: false (nothing to do) when there is no connection. */
+static bool job_db(struct job *j, struct db *db, const char *err)
+{
+	if (!db)
+		job_fail(j, "cannot open the database", err);
+	return db != NULL;
 }
 
 static json_t *num(double v)
@@ -214,21 +310,17 @@ out:
 /* ---- Loading a round's statistics ----------------------------------------------------------- */
 
 /* The statistics of the round and, for n > 1, of round n - 1 (empty when it has none). 0, or -1
- * after replying. */
-static int load_stats(struct req *r, struct ctx *c, struct report_stats *cur,
+ * (the job's failure recorded). */
+static int load_stats(struct db *db, struct job *j, struct report_stats *cur,
 		      struct report_stats *prev)
 {
-	if (db_stats_load(c->db, c->m->sv, c->rd.r.id, cur)) {
-		api_fail_db(r, c->db, "cannot read the statistics");
-		return -1;
-	}
-	if (c->rd.r.number > 1) {
+	if (db_stats_load(db, j->m->sv, j->rd.r.id, cur))
+		return job_fail_db(j, db, "cannot read the statistics");
+	if (j->rd.r.number > 1) {
 		struct db_console_round p;
-		int found = db_console_round_get(c->db, c->m->sv->id, c->rd.r.number - 1, &p);
-		if (found < 0 || (found == DB_FOUND && db_stats_load(c->db, c->m->sv, p.r.id, prev))) {
-			api_fail_db(r, c->db, "cannot read the previous round's statistics");
-			return -1;
-		}
+		int found = db_console_round_get(db, j->m->sv->id, j->rd.r.number - 1, &p);
+		if (found < 0 || (found == DB_FOUND && db_stats_load(db, j->m->sv, p.r.id, prev)))
+			return job_fail_db(j, db, "cannot read the previous round's statistics");
 	}
 	return 0;
 }
@@ -254,20 +346,6 @@ static bool has_text(const struct survey *s, const struct survey_i18n *txt)
 }
 
 /* ---- GET .../rounds/{n}/topics -------------------------------------------------------------- */
-
-struct respondents {
-	int64_t *v; /* per topic */
-	size_t n;
-};
-
-static int respondents_cb(size_t topic, int64_t respondents, int64_t answers, void *arg)
-{
-	struct respondents *x = arg;
-	(void)answers;
-	if (topic < x->n)
-		x->v[topic] = respondents;
-	return 0;
-}
 
 static json_t *topic_row(const struct survey *s, const struct report_stats *st, size_t t,
 			 int64_t respondents)
@@ -301,75 +379,72 @@ static json_t *topic_row(const struct survey *s, const struct report_stats *st, 
 			 "questions", qs);
 }
 
-void api_reports_topics(struct req *r)
+static void topics_build(struct db *db, const char *err, void *arg)
 {
-	struct ctx c;
+	struct job *j = arg;
+	const struct survey *s = j->m->sv->survey;
 	struct report_stats st = { 0 };
-	struct respondents resp = { NULL, 0 };
+	struct db_console_progress pr = { 0 };
 	json_t *list = json_array();
-	if (ctx_open(r, &c))
+	if (!job_db(j, db, err))
 		goto out;
-	const struct survey *s = c.m->sv->survey;
-	if (db_stats_load(c.db, c.m->sv, c.rd.r.id, &st)) {
-		api_fail_db(r, c.db, "cannot read the statistics");
-		goto out;
-	}
-	if (!(resp.v = calloc(s->n_topics ? s->n_topics : 1, sizeof *resp.v)) || !list)
-		goto oom;
-	resp.n = s->n_topics;
-	int rc = db_console_progress_topics(c.db, c.rd.r.id, respondents_cb, &resp);
-	if (rc < 0) {
-		api_fail_db(r, c.db, "cannot count the respondents");
+	if (db_stats_load(db, j->m->sv, j->rd.r.id, &st)) {
+		job_fail_db(j, db, "cannot read the statistics");
 		goto out;
 	}
-	for (size_t t = 0; t < s->n_topics; t++)
-		if (json_array_append_new(list, topic_row(s, &st, t, resp.v[t])))
-			goto oom;
-	req_reply_json(r, 200, json_pack("{s:i, s:s, s:b, s:O}", "round", c.rd.r.number, "state",
-					 db_round_state_name(c.rd.r.state), "aggregated", st.n > 0,
-					 "topics", list));
-	goto out;
-oom:
-	req_reply_error(r, 500, "internal", NULL, "out of memory");
+	if (db_console_progress(db, j->m->sv, j->rd.r.id, &pr)) {
+		job_fail_db(j, db, "cannot count the respondents");
+		goto out;
+	}
+	for (size_t t = 0; list && t < s->n_topics; t++)
+		if (json_array_append_new(list, topic_row(s, &st, t,
+							  t < pr.n_topics ? pr.topics[t].respondents
+									  : 0))) {
+			json_decref(list);
+			list = NULL;
+		}
+	if (!list) {
+		j->oom = true;
+		goto out;
+	}
+	job_json(j, json_pack("{s:i, s:s, s:b, s:O}", "round", j->rd.r.number, "state",
+			      db_round_state_name(j->rd.r.state), "aggregated", st.n > 0, "topics",
+			      list));
 out:
 	json_decref(list);
-	free(resp.v);
+	db_console_progress_release(&pr);
 	report_stats_release(&st);
-	ctx_close(&c);
+}
+
+void api_reports_topics(struct req *r)
+{
+	struct job *j = job_new(r);
+	if (j)
+		api_console_read(r, topics_build, job_done, j);
 }
 
 /* ---- GET .../rounds/{n}/topics/{code} ------------------------------------------------------- */
 
-void api_reports_topic(struct req *r)
+static void topic_build(struct db *db, const char *err, void *arg)
 {
-	struct ctx c;
+	struct job *j = arg;
+	const struct survey *s = j->m->sv->survey;
+	const struct survey_topic *tp = &s->topics[j->topic];
 	struct report_stats cur = { 0 }, prev = { 0 };
 	json_t *groups = NULL, *previous = NULL, *charts = json_object(), *topic = NULL;
-	if (ctx_open(r, &c))
+	if (!job_db(j, db, err) || load_stats(db, j, &cur, &prev))
 		goto out;
-	const struct survey *s = c.m->sv->survey;
-	const char *code = req_param(r, "code");
-	long t = code ? api_survey_topic(c.m, code) : -1;
-	if (t < 0) {
-		req_reply_error(r, 404, "unknown_topic", NULL, "survey %s has no topic \"%.64s\"",
-				s->slug, code ? code : "");
-		goto out;
-	}
-	const char *lang = api_console_lang(r, s);
-	if (!lang || load_stats(r, &c, &cur, &prev))
-		goto out;
-	const struct survey_topic *tp = &s->topics[t];
-	if (!charts || !(groups = groups_json(s, &cur, (size_t)t)))
+	if (!charts || !(groups = groups_json(s, &cur, (size_t)j->topic)))
 		goto oom;
-	if (c.rd.r.number > 1 && !(previous = groups_json(s, &prev, (size_t)t)))
+	if (j->rd.r.number > 1 && !(previous = groups_json(s, &prev, (size_t)j->topic)))
 		goto oom;
 	for (size_t qi = 0; cur.n && qi < s->n_questions; qi++) {
 		const struct survey_question *q = &s->questions[qi];
 		if (q->kind != SURVEY_ORDINAL && q->kind != SURVEY_YEAR)
 			continue;
-		char *svg = chart(s, lang, &cur, prev.n ? &prev : NULL, (size_t)t, qi);
+		char *svg = chart(s, j->lang, &cur, prev.n ? &prev : NULL, (size_t)j->topic, qi);
 		if (!svg) {
-			api_fail(r, "cannot draw a chart", q->key);
+			job_fail(j, "cannot draw a chart", q->key);
 			goto out;
 		}
 		int bad = json_object_set_new(charts, q->key, json_string(svg));
@@ -379,14 +454,15 @@ void api_reports_topic(struct req *r)
 	}
 	topic = json_pack("{s:s, s:s, s:o?}", "code", tp->code, "field", s->fields[tp->field].code,
 			  "title", i18n_json(s, &tp->title));
-	if (!topic || (has_text(s, &tp->text) && json_object_set_new(topic, "text", i18n_json(s, &tp->text))))
+	if (!topic ||
+	    (has_text(s, &tp->text) && json_object_set_new(topic, "text", i18n_json(s, &tp->text))))
 		goto oom;
-	req_reply_json(r, 200, json_pack("{s:i, s:O, s:O, s:O?, s:O}", "round", c.rd.r.number,
-					 "topic", topic, "groups", groups, "previous",
-					 previous ? previous : json_null(), "charts", charts));
+	job_json(j, json_pack("{s:i, s:O, s:O, s:O?, s:O}", "round", j->rd.r.number, "topic", topic,
+			      "groups", groups, "previous", previous ? previous : json_null(),
+			      "charts", charts));
 	goto out;
 oom:
-	req_reply_error(r, 500, "internal", NULL, "out of memory");
+	j->oom = true;
 out:
 	json_decref(topic);
 	json_decref(groups);
@@ -394,95 +470,132 @@ out:
 	json_decref(charts);
 	report_stats_release(&cur);
 	report_stats_release(&prev);
-	ctx_close(&c);
+}
+
+void api_reports_topic(struct req *r)
+{
+	struct job *j = job_new(r);
+	if (!j)
+		return;
+	const struct survey *s = j->m->sv->survey;
+	const char *code = req_param(r, "code");
+	j->topic = code ? api_survey_topic(j->m, code) : -1;
+	if (j->topic < 0) {
+		req_reply_error(r, 404, "unknown_topic", NULL, "survey %s has no topic \"%.64s\"",
+				s->slug, code ? code : "");
+		job_free(j);
+		return;
+	}
+	if (!(j->lang = api_console_lang(r, s))) {
+		job_free(j);
+		return;
+	}
+	api_console_read(r, topic_build, job_done, j);
 }
 
 /* ---- Downloads ------------------------------------------------------------------------------ */
 
-typedef int report_writer_fn(const struct report_input *, struct buf *, char *);
-
-/* The report of the request's round, written by w, as a download of type named ext. */
-static void report(struct req *r, report_writer_fn *w, const char *type, const char *ext)
+/* The counts of every round up to the job's, as the report's header shows them: meta[i] and
+ * per_field[i] (owned) for the *n rounds found. 0, or -1 (the job's failure recorded, or busy). */
+static int load_rounds(struct db *db, struct job *j, struct report_round meta[SURVEY_MAX_ROUNDS],
+		       struct db_round rounds[SURVEY_MAX_ROUNDS],
+		       struct report_counts *per_field[SURVEY_MAX_ROUNDS], size_t *n)
 {
-	struct ctx c;
-	struct report_stats cur = { 0 }, prev = { 0 };
-	struct db_round_status status[SURVEY_MAX_ROUNDS];
-	struct report_round meta[SURVEY_MAX_ROUNDS];
-	struct report_counts *per_field[SURVEY_MAX_ROUNDS] = { 0 };
-	size_t n_rounds = 0;
-	struct buf out = BUF_INIT;
-	char err[REPORT_ERR_MAX], name[SURVEY_KEY_MAX + 64];
-	buf_init(&out);
-	memset(status, 0, sizeof status);
-	if (ctx_open(r, &c))
-		goto out;
-	const struct survey *s = c.m->sv->survey;
-	const char *lang = api_console_lang(r, s);
-	if (!lang || load_stats(r, &c, &cur, &prev))
-		goto out;
-	if (!cur.n) {
-		req_reply_error(r, 409, "no_statistics", NULL,
-				"round %d has no statistics yet: they are computed when it closes",
-				c.rd.r.number);
-		goto out;
-	}
-	struct db_round rounds[SURVEY_MAX_ROUNDS];
-	for (int k = 1; k <= c.rd.r.number && k <= SURVEY_MAX_ROUNDS; k++) {
-		struct db_round *rk = &rounds[n_rounds];
-		int found = db_round_get(c.db, c.m->sv->id, k, rk);
-		if (found < 0 || (found == DB_FOUND &&
-				  db_round_status(c.db, c.m->sv, rk, &status[n_rounds]))) {
-			api_fail_db(r, c.db, "cannot count the answers");
+	const struct survey *s = j->m->sv->survey;
+	struct db_console_progress pr = { 0 };
+	int ret = -1;
+	for (int k = 1; k <= j->rd.r.number && k <= SURVEY_MAX_ROUNDS; k++) {
+		struct db_round *rk = &rounds[*n];
+		if (api_console_stopping(j->a)) {
+			j->busy = true;
+			goto out;
+		}
+		int found = db_round_get(db, j->m->sv->id, k, rk);
+		if (found < 0 || (found == DB_FOUND && db_console_progress(db, j->m->sv, rk->id, &pr))) {
+			job_fail_db(j, db, "cannot count the answers");
 			goto out;
 		}
 		if (found == DB_NOT_FOUND)
 			continue;
-		const struct db_round_status *st = &status[n_rounds];
-		if (!(per_field[n_rounds] = calloc(s->n_fields + 1, sizeof *per_field[n_rounds]))) {
-			n_rounds++;
-			req_reply_error(r, 500, "internal", NULL, "out of memory");
+		if (!(per_field[*n] = calloc(s->n_fields + 1, sizeof *per_field[*n]))) {
+			j->oom = true;
 			goto out;
 		}
-		for (size_t f = 0; f < s->n_fields && f < st->n_fields; f++)
-			per_field[n_rounds][f] = (struct report_counts){
-				st->per_field[f].invited, st->per_field[f].respondents,
-				st->per_field[f].answers };
-		meta[n_rounds] = (struct report_round){
+		for (size_t f = 0; f < s->n_fields && f < pr.n_fields; f++)
+			per_field[*n][f] = (struct report_counts){
+				pr.fields[f].invited, pr.fields[f].respondents, pr.fields[f].answers };
+		meta[*n] = (struct report_round){
 			.number = rk->number,
 			.closed = rk->state == DB_ROUND_CLOSED,
 			.opened_at = rk->opened_at,
 			.closed_at = rk->closed_at,
-			.total = { st->total.invited, st->total.respondents, st->total.answers },
-			.per_field = per_field[n_rounds],
+			.total = { pr.total.invited, pr.total.respondents, pr.total.answers },
+			.per_field = per_field[*n],
 		};
-		n_rounds++;
+		(*n)++;
+		db_console_progress_release(&pr);
 	}
+	ret = 0;
+out:
+	db_console_progress_release(&pr);
+	return ret;
+}
+
+static void report_build(struct db *db, const char *err, void *arg)
+{
+	struct job *j = arg;
+	struct report_stats cur = { 0 }, prev = { 0 };
+	struct db_round rounds[SURVEY_MAX_ROUNDS];
+	struct report_round meta[SURVEY_MAX_ROUNDS];
+	struct report_counts *per_field[SURVEY_MAX_ROUNDS] = { 0 };
+	size_t n_rounds = 0;
+	struct buf out = BUF_INIT;
+	char werr[REPORT_ERR_MAX];
+	buf_init(&out);
+	if (!job_db(j, db, err) || load_stats(db, j, &cur, &prev))
+		goto out;
+	if (!cur.n) {
+		j->no_stats = true;
+		goto out;
+	}
+	if (load_rounds(db, j, meta, rounds, per_field, &n_rounds))
+		goto out;
 	struct report_input in = {
-		.s = s,
-		.lang = lang,
-		.round = c.rd.r.number,
+		.s = j->m->sv->survey,
+		.lang = j->lang,
+		.round = j->rd.r.number,
 		.rounds = meta,
 		.n_rounds = n_rounds,
 		.cur = &cur,
-		.prev = c.rd.r.number > 1 && prev.n ? &prev : NULL,
+		.prev = j->rd.r.number > 1 && prev.n ? &prev : NULL,
 	};
-	if (w(&in, &out, err)) {
-		api_fail(r, "cannot write the report", err);
+	if (j->writer(&in, &out, werr)) {
+		job_fail(j, "cannot write the report", werr);
 		goto out;
 	}
-	snprintf(name, sizeof name, "%s-round-%d-report.%s", s->slug, c.rd.r.number, ext);
-	size_t len;
-	char *data = buf_detach(&out, &len);
-	api_console_download(r, type, name, data, len);
+	j->body = buf_detach(&out, &j->len);
 out:
-	for (size_t i = 0; i < SURVEY_MAX_ROUNDS; i++) {
+	for (size_t i = 0; i < SURVEY_MAX_ROUNDS; i++)
 		free(per_field[i]);
-		db_round_status_release(&status[i]);
-	}
 	buf_release(&out);
 	report_stats_release(&cur);
 	report_stats_release(&prev);
-	ctx_close(&c);
+}
+
+/* The report of the request's round, written by w, as a download of type named ext. */
+static void report(struct req *r, report_writer_fn *w, const char *type, const char *ext)
+{
+	struct job *j = job_new(r);
+	if (!j)
+		return;
+	if (!(j->lang = api_console_lang(r, j->m->sv->survey))) {
+		job_free(j);
+		return;
+	}
+	j->writer = w;
+	j->type = type;
+	j->ext = ext;
+	api_console_read(r, report_build, job_done, j);
 }
 
 void api_reports_csv(struct req *r)
@@ -502,7 +615,9 @@ void api_reports_html(struct req *r)
 
 struct export_ctx {
 	const struct survey *s;
+	struct api *a;
 	struct buf out;
+	bool stopped;
 };
 
 static int export_cb(const struct db_export_row *x, void *arg)
@@ -512,12 +627,16 @@ static int export_cb(const struct db_export_row *x, void *arg)
 	const struct survey_question *q = &s->questions[x->question];
 	const struct survey_topic *t = &s->topics[x->topic];
 	char round[16];
-	char *expertise = NULL, *value = answer_to_text(q, &x->value);
+	char *expertise = NULL, *value = NULL;
 	int rc = 1;
+	if (api_console_stopping(ex->a)) {
+		ex->stopped = true;
+		return 1;
+	}
+	if (!(value = answer_to_text(q, &x->value)))
+		goto out;
 	if (x->has_expertise &&
 	    !(expertise = answer_to_text(&s->questions[s->expertise_question], &x->expertise)))
-		goto out;
-	if (!value)
 		goto out;
 	snprintf(round, sizeof round, "%d", x->round);
 	const char *cells[8] = { round, x->pseudonym, x->sector, t->code, s->fields[t->field].code,
@@ -530,30 +649,38 @@ out:
 	return rc;
 }
 
-void api_reports_answers(struct req *r)
+static void answers_build(struct db *db, const char *err, void *arg)
 {
-	struct ctx c;
-	struct export_ctx ex = { NULL, BUF_INIT };
-	char name[SURVEY_KEY_MAX + 64];
+	struct job *j = arg;
+	struct export_ctx ex = { j->m->sv->survey, j->a, BUF_INIT, false };
 	buf_init(&ex.out);
-	if (ctx_open(r, &c))
+	if (!job_db(j, db, err))
 		goto out;
-	ex.s = c.m->sv->survey;
 	buf_adds(&ex.out, "round,pseudonym,sector,topic,field,expertise,question,value\n");
-	int rc = db_answers_export(c.db, c.m->sv, c.rd.r.number, export_cb, &ex);
+	int rc = db_answers_export(db, j->m->sv, j->rd.r.number, export_cb, &ex);
+	if (ex.stopped) {
+		j->busy = true;
+		goto out;
+	}
 	if (rc) {
 		if (rc < 0)
-			api_fail_db(r, c.db, "cannot read the answers");
+			job_fail_db(j, db, "cannot read the answers");
 		else
-			api_fail(r, "cannot export the answers",
+			job_fail(j, "cannot export the answers",
 				 "a stored answer does not fit the survey's definition");
 		goto out;
 	}
-	snprintf(name, sizeof name, "%s-round-%d-answers.csv", ex.s->slug, c.rd.r.number);
-	size_t len;
-	char *data = buf_detach(&ex.out, &len);
-	api_console_download(r, CSV_TYPE, name, data, len);
+	j->body = buf_detach(&ex.out, &j->len);
 out:
 	buf_release(&ex.out);
-	ctx_close(&c);
+}
+
+void api_reports_answers(struct req *r)
+{
+	struct job *j = job_new(r);
+	if (!j)
+		return;
+	j->type = CSV_TYPE;
+	j->ext = "csv";
+	api_console_read(r, answers_build, job_done, j);
 }

@@ -1,11 +1,13 @@
 /*
  * api_rounds — running a survey's rounds from the console (docs/api.md): open (with an optional
- * scheduled close), close (the aggregator runs in the closing transaction, as with `delphi round
- * close`, and its summary is the reply), reopen the latest round with a reason for the audit
- * log, and the progress of the latest round.
+ * scheduled close, which `delphi serve` carries out: schedule.h), close (the aggregator runs in
+ * the closing transaction, as with `delphi round close`, and its summary is the reply), reopen
+ * the latest round with a reason for the audit log (and optionally a new scheduled close: a
+ * reopened round keeps no earlier one), and the progress of the latest round.
  *
  * Each change is one writer job that checks the round's state again inside the transaction, so
- * two coordinators clicking at once get one success and one 409.
+ * two coordinators clicking at once get one success and one 409. The scheduler closes rounds
+ * through api_rounds_close_in, the same function as the close below.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "api_console.h"
 #include "cli_report.h"
 #include "log.h"
+#include "schedule.h"
 #include "writer.h"
 
 #define REASON_MAX 500
@@ -23,7 +26,7 @@ struct round_job {
 	struct api *api;
 	struct api_survey *m;
 	char actor[API_CONSOLE_ACTOR_MAX];
-	char close_at[DB_TIME_MAX]; /* open: "" for none */
+	char close_at[DB_TIME_MAX]; /* open, reopen: "" for none */
 	char reason[REASON_MAX + 1]; /* reopen */
 	int outcome;                 /* enum db_round_outcome, or REOPEN_* */
 	struct db_round r;
@@ -72,28 +75,31 @@ static json_t *round_json(const struct round_job *j)
 	return api_console_round_json(&j->after);
 }
 
-/* "YYYY-MM-DDTHH:MM:SSZ" naming a real moment between 1970 and 9999. */
-static bool valid_time(const char *s)
+/* The optional "close_at" of an open or reopen body into out ("" when absent or null): a UTC
+ * time "YYYY-MM-DDTHH:MM:SSZ" still to come (one that has passed would close the round at
+ * once). Returns 0, or -1 after replying 422 invalid_request with field close_at. */
+static int close_at_arg(struct req *r, const json_t *body, char out[DB_TIME_MAX])
 {
-	struct tm tm = { 0 };
-	int n = 0;
-	if (strlen(s) != 20 || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon,
-				      &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
-	    n != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
-		return false;
-	for (int i = 0; i < 19; i++)
-		if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && (s[i] < '0' || s[i] > '9'))
-			return false;
-	struct tm want = tm;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	time_t t = timegm(&tm);
-	struct tm back;
-	if (t < 0 || !gmtime_r(&t, &back))
-		return false;
-	return back.tm_year + 1900 == want.tm_year && back.tm_mon + 1 == want.tm_mon &&
-	       back.tm_mday == want.tm_mday && back.tm_hour == want.tm_hour &&
-	       back.tm_min == want.tm_min && back.tm_sec == want.tm_sec;
+	json_t *v = body ? json_object_get(body, "close_at") : NULL;
+	time_t t, now = time(NULL);
+	char now_text[DB_TIME_MAX];
+	*out = '\0';
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || schedule_time_parse(json_string_value(v), &t)) {
+		req_reply_error(r, 422, "invalid_request", "close_at",
+				"close_at must be a UTC time \"YYYY-MM-DDTHH:MM:SSZ\" or null");
+		return -1;
+	}
+	if (schedule_is_due(json_string_value(v), now)) {
+		schedule_time_format(now, now_text);
+		req_reply_error(r, 422, "invalid_request", "close_at",
+				"close_at %s has passed (the server's time is %s): choose a later "
+				"time, or none", json_string_value(v), now_text);
+		return -1;
+	}
+	snprintf(out, DB_TIME_MAX, "%s", json_string_value(v));
+	return 0;
 }
 
 /* ---- POST .../rounds/open ------------------------------------------------------------------- */
@@ -149,19 +155,12 @@ void api_rounds_open(struct req *r)
 {
 	json_t *body = NULL;
 	struct round_job *j = NULL;
+	char close_at[DB_TIME_MAX];
 	if (api_console_body(r, &body))
 		return;
-	json_t *close_at = body ? json_object_get(body, "close_at") : NULL;
-	if (close_at && !json_is_null(close_at) &&
-	    (!json_is_string(close_at) || !valid_time(json_string_value(close_at)))) {
-		req_reply_error(r, 422, "invalid_request", "close_at",
-				"close_at must be a UTC time \"YYYY-MM-DDTHH:MM:SSZ\" or null");
+	if (close_at_arg(r, body, close_at) || !(j = round_job_new(r)))
 		goto out;
-	}
-	if (!(j = round_job_new(r)))
-		goto out;
-	if (json_is_string(close_at))
-		snprintf(j->close_at, sizeof j->close_at, "%s", json_string_value(close_at));
+	memcpy(j->close_at, close_at, sizeof j->close_at);
 	api_console_write(r, open_run, open_reply, j);
 out:
 	json_decref(body);
@@ -169,22 +168,30 @@ out:
 
 /* ---- POST .../rounds/close ------------------------------------------------------------------ */
 
+int api_rounds_close_in(struct db *db, const struct db_survey *sv, const char *actor,
+			const char *why, struct db_round *r, struct cli_report_agg *agg)
+{
+	char detail[200 + API_ROUNDS_WHY_MAX];
+	int outcome = db_round_close(db, sv, r);
+	if (outcome != DB_ROUND_DONE) /* -1, or DB_ROUND_NONE_OPEN */
+		return outcome;
+	/* The closed round's statistics, in this same transaction: a round is never closed
+	 * without them. */
+	if (cli_report_aggregate(db, sv, r, agg))
+		return -1;
+	snprintf(detail, sizeof detail, "survey=%s round=%d rows=%lld%s%.*s", sv->survey->slug,
+		 r->number, (long long)agg->sum.rows, why ? " reason=" : "", API_ROUNDS_WHY_MAX,
+		 why ? why : "");
+	if (db_audit(db, actor, "round.close", detail))
+		return -1;
+	return DB_ROUND_DONE;
+}
+
 static int close_run(struct db *db, void *arg, char *err, size_t errlen)
 {
 	struct round_job *j = arg;
-	char detail[200];
-	j->outcome = db_round_close(db, j->m->sv, &j->r);
-	if (j->outcome < 0)
-		goto fail;
-	if (j->outcome != DB_ROUND_DONE)
-		return 0;
-	/* The closed round's statistics, in this same transaction: a round is never closed
-	 * without them. */
-	if (cli_report_aggregate(db, j->m->sv, &j->r, &j->agg))
-		goto fail;
-	snprintf(detail, sizeof detail, "survey=%s round=%d rows=%lld", j->m->sv->survey->slug,
-		 j->r.number, (long long)j->agg.sum.rows);
-	if (db_audit(db, j->actor, "round.close", detail) || reread(db, j))
+	j->outcome = api_rounds_close_in(db, j->m->sv, j->actor, NULL, &j->r, &j->agg);
+	if (j->outcome < 0 || (j->outcome == DB_ROUND_DONE && reread(db, j)))
 		goto fail;
 	return 0;
 fail:
@@ -238,7 +245,7 @@ void api_rounds_close(struct req *r)
 static int reopen_run(struct db *db, void *arg, char *err, size_t errlen)
 {
 	struct round_job *j = arg;
-	char detail[REASON_MAX + 100];
+	char detail[REASON_MAX + 160];
 	int found = db_round_get(db, j->m->sv->id, 0, &j->r);
 	if (found < 0)
 		goto fail;
@@ -250,10 +257,13 @@ static int reopen_run(struct db *db, void *arg, char *err, size_t errlen)
 		j->outcome = REOPEN_OPEN;
 		return 0;
 	}
-	snprintf(detail, sizeof detail, "survey=%s round=%d reason=%s", j->m->sv->survey->slug,
-		 j->r.number, j->reason);
-	if (db_console_round_reopen(db, j->r.id) || db_audit(db, j->actor, "round.reopen", detail) ||
-	    reread(db, j))
+	snprintf(detail, sizeof detail, "survey=%s round=%d%s%s reason=%s", j->m->sv->survey->slug,
+		 j->r.number, *j->close_at ? " close_at=" : "", j->close_at, j->reason);
+	/* The round's earlier close_at goes: it has passed (a scheduled close) or belonged to the
+	 * closing the coordinator did by hand, and would close the reopened round at once. */
+	if (db_console_round_reopen(db, j->r.id) ||
+	    db_console_round_set_close_at(db, j->r.id, *j->close_at ? j->close_at : NULL) ||
+	    db_audit(db, j->actor, "round.reopen", detail) || reread(db, j))
 		goto fail;
 	j->outcome = REOPEN_DONE;
 	return 0;
@@ -283,6 +293,7 @@ void api_rounds_reopen(struct req *r)
 {
 	json_t *body = NULL;
 	struct round_job *j = NULL;
+	char close_at[DB_TIME_MAX];
 	if (api_console_body(r, &body))
 		return;
 	json_t *reason = body ? json_object_get(body, "reason") : NULL;
@@ -295,9 +306,10 @@ void api_rounds_reopen(struct req *r)
 				"bytes", REASON_MAX);
 		goto out;
 	}
-	if (!(j = round_job_new(r)))
+	if (close_at_arg(r, body, close_at) || !(j = round_job_new(r)))
 		goto out;
 	memcpy(j->reason, text, len + 1);
+	memcpy(j->close_at, close_at, sizeof j->close_at);
 	api_console_write(r, reopen_run, reopen_reply, j);
 out:
 	json_decref(body);
@@ -305,106 +317,163 @@ out:
 
 /* ---- GET .../progress ----------------------------------------------------------------------- */
 
+/* The progress of the latest round: the round is found on the event thread, its answers are
+ * counted on the reads pool (db_console_progress: one pass over them, most of a second at
+ * national scale) and the reply is made there too. Owns m (a reference) and body. */
+struct progress_job {
+	struct api *api;
+	struct api_survey *m;
+	struct db_console_round cur;
+	const char *what; /* a failure: api_fail(what, detail) */
+	char detail[DB_ERR_MAX];
+	char *body;       /* the reply, compact JSON; NULL when out of memory */
+	size_t len;
+};
+
+static void progress_job_free(struct progress_job *j)
+{
+	if (!j)
+		return;
+	api_survey_put(j->api, j->m);
+	free(j->body);
+	free(j);
+}
+
 static json_t *rate(int64_t respondents, int64_t invited)
 {
 	return invited > 0 ? json_real((double)respondents / (double)invited) : json_null();
 }
 
-static int sector_cb(const char *sector, int64_t invited, int64_t respondents, void *arg)
+static int append(json_t *list, json_t *item)
 {
-	return json_array_append_new(arg, json_pack("{s:s, s:I, s:I, s:o}", "sector", sector,
-						    "invited", (json_int_t)invited, "respondents",
-						    (json_int_t)respondents, "rate",
-						    rate(respondents, invited)))
-		       ? 1
-		       : 0;
+	return json_array_append_new(list, item);
 }
 
-struct topics_ctx {
-	const struct survey *s;
-	json_t *list;
-};
-
-static int topic_cb(size_t topic, int64_t respondents, int64_t answers, void *arg)
+/* The reply's "fields", "sectors" and "topics" lists into the arrays given. 0, or -1 when out of
+ * memory. */
+static int progress_lists(const struct survey *s, const struct db_console_progress *p,
+			  json_t *fields, json_t *sectors, json_t *topics)
 {
-	struct topics_ctx *t = arg;
-	if (topic >= t->s->n_topics)
-		return 0;
-	const struct survey_topic *tp = &t->s->topics[topic];
-	return json_array_append_new(t->list,
-				     json_pack("{s:s, s:s, s:I, s:I}", "code", tp->code, "field",
-					       t->s->fields[tp->field].code, "respondents",
-					       (json_int_t)respondents, "answers",
-					       (json_int_t)answers))
-		       ? 1
-		       : 0;
+	/* Sectors in the order of their names, as the reply has always listed them. */
+	static const enum db_sector by_name[] = { DB_SECTOR_ACADEMIA, DB_SECTOR_GOVERNMENT,
+						  DB_SECTOR_INDUSTRY, DB_SECTOR_OTHER };
+	_Static_assert(sizeof by_name / sizeof by_name[0] == DB_SECTOR_COUNT, "every sector");
+	for (size_t f = 0; f < p->n_fields && f < s->n_fields; f++) {
+		const struct db_round_counts *c = &p->fields[f];
+		if (append(fields, json_pack("{s:s, s:I, s:I, s:o, s:I}", "code", s->fields[f].code,
+					     "invited", (json_int_t)c->invited, "respondents",
+					     (json_int_t)c->respondents, "rate",
+					     rate(c->respondents, c->invited), "answers",
+					     (json_int_t)c->answers)))
+			return -1;
+	}
+	for (size_t i = 0; i < DB_SECTOR_COUNT; i++) {
+		const struct db_round_counts *c = &p->sectors[by_name[i]];
+		if (c->invited &&
+		    append(sectors, json_pack("{s:s, s:I, s:I, s:o}", "sector",
+					      db_sector_name(by_name[i]), "invited",
+					      (json_int_t)c->invited, "respondents",
+					      (json_int_t)c->respondents, "rate",
+					      rate(c->respondents, c->invited))))
+			return -1;
+	}
+	for (size_t t = 0; t < p->n_topics && t < s->n_topics; t++) {
+		const struct survey_topic *tp = &s->topics[t];
+		const struct db_round_counts *c = &p->topics[t];
+		if (c->answers &&
+		    append(topics, json_pack("{s:s, s:s, s:I, s:I}", "code", tp->code, "field",
+					     s->fields[tp->field].code, "respondents",
+					     (json_int_t)c->respondents, "answers",
+					     (json_int_t)c->answers)))
+			return -1;
+	}
+	return 0;
 }
 
-void api_rounds_progress(struct req *r)
+/* The reply, serialized: NULL when out of memory. */
+static char *progress_text(const struct survey *s, const struct db_console_round *cur,
+			   const struct db_console_progress *p)
 {
-	struct api *a = api_of(r);
-	struct db *db = api_db(r);
-	struct api_survey *m = NULL;
-	struct db_console_round cur;
-	struct db_round_status st = { 0 };
 	json_t *fields = json_array(), *sectors = json_array(), *topics = json_array();
-	json_t *round = NULL;
-	if (api_console_survey(r, &m))
+	json_t *round = api_console_round_json(cur), *doc = NULL;
+	char *text = NULL;
+	if (!fields || !sectors || !topics || !round ||
+	    progress_lists(s, p, fields, sectors, topics))
 		goto out;
-	const struct survey *s = m->sv->survey;
-	int found = db_console_round_get(db, m->sv->id, 0, &cur);
-	if (found < 0) {
-		api_fail_db(r, db, "cannot read the round");
-		goto out;
-	}
-	if (!fields || !sectors || !topics)
-		goto oom;
-	if (found == DB_NOT_FOUND) {
-		req_reply_json(r, 200, json_pack("{s:n, s:{s:i, s:i, s:n, s:i}, s:O, s:O, s:O}",
-						 "round", "overall", "invited", 0, "respondents", 0,
-						 "rate", "answers", 0, "fields", fields, "sectors",
-						 sectors, "topics", topics));
-		goto out;
-	}
-	if (db_round_status(db, m->sv, &cur.r, &st)) {
-		api_fail_db(r, db, "cannot count the answers");
-		goto out;
-	}
-	for (size_t f = 0; f < st.n_fields && f < s->n_fields; f++) {
-		const struct db_round_counts *c = &st.per_field[f];
-		if (json_array_append_new(fields, json_pack("{s:s, s:I, s:I, s:o, s:I}", "code",
-							    s->fields[f].code, "invited",
-							    (json_int_t)c->invited, "respondents",
-							    (json_int_t)c->respondents, "rate",
-							    rate(c->respondents, c->invited),
-							    "answers", (json_int_t)c->answers)))
-			goto oom;
-	}
-	struct topics_ctx tc = { s, topics };
-	int rc = db_console_progress_sectors(db, cur.r.id, sector_cb, sectors);
-	if (!rc)
-		rc = db_console_progress_topics(db, cur.r.id, topic_cb, &tc);
-	if (rc < 0) {
-		api_fail_db(r, db, "cannot count the respondents");
-		goto out;
-	}
-	if (rc || !(round = api_console_round_json(&cur)))
-		goto oom;
-	req_reply_json(r, 200,
-		       json_pack("{s:O, s:{s:I, s:I, s:o, s:I}, s:O, s:O, s:O}", "round", round,
-				 "overall", "invited", (json_int_t)st.total.invited, "respondents",
-				 (json_int_t)st.total.respondents, "rate",
-				 rate(st.total.respondents, st.total.invited), "answers",
-				 (json_int_t)st.total.answers, "fields", fields, "sectors", sectors,
-				 "topics", topics));
-	goto out;
-oom:
-	req_reply_error(r, 500, "internal", NULL, "out of memory");
+	doc = json_pack("{s:O, s:{s:I, s:I, s:o, s:I}, s:O, s:O, s:O}", "round", round, "overall",
+			"invited", (json_int_t)p->total.invited, "respondents",
+			(json_int_t)p->total.respondents, "rate",
+			rate(p->total.respondents, p->total.invited), "answers",
+			(json_int_t)p->total.answers, "fields", fields, "sectors", sectors, "topics",
+			topics);
+	text = doc ? json_dumps(doc, JSON_COMPACT) : NULL; /* as req_reply_json */
 out:
+	json_decref(doc);
 	json_decref(round);
 	json_decref(fields);
 	json_decref(sectors);
 	json_decref(topics);
-	db_round_status_release(&st);
-	api_survey_put(a, m);
+	return text;
+}
+
+static void progress_build(struct db *db, const char *err, void *arg)
+{
+	struct progress_job *j = arg;
+	struct db_console_progress p;
+	if (!db) {
+		j->what = "cannot open the database";
+		snprintf(j->detail, sizeof j->detail, "%s", err);
+		return;
+	}
+	if (db_console_progress(db, j->m->sv, j->cur.r.id, &p)) {
+		j->what = "cannot count the answers";
+		snprintf(j->detail, sizeof j->detail, "%s", db_error(db));
+	} else if ((j->body = progress_text(j->m->sv->survey, &j->cur, &p))) {
+		j->len = strlen(j->body);
+	}
+	db_console_progress_release(&p);
+}
+
+static void progress_done(struct req *r, void *arg, bool ran)
+{
+	struct progress_job *j = arg;
+	if (!ran) {
+		api_console_busy(r);
+	} else if (j->what) {
+		api_fail(r, j->what, j->detail);
+	} else if (!j->body) {
+		req_reply_error(r, 500, "internal", NULL, "out of memory");
+	} else {
+		req_reply_bytes(r, 200, JSON_TYPE_UTF8, j->body, j->len, free);
+		j->body = NULL; /* the reply owns it */
+	}
+	progress_job_free(j);
+}
+
+void api_rounds_progress(struct req *r)
+{
+	struct db *db = api_db(r);
+	struct progress_job *j = calloc(1, sizeof *j);
+	if (!j) {
+		req_reply_error(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	j->api = api_of(r);
+	if (api_console_survey(r, &j->m))
+		goto fail;
+	int found = db_console_round_get(db, j->m->sv->id, 0, &j->cur);
+	if (found < 0) {
+		api_fail_db(r, db, "cannot read the round");
+		goto fail;
+	}
+	if (found == DB_NOT_FOUND) {
+		req_reply_json(r, 200, json_pack("{s:n, s:{s:i, s:i, s:n, s:i}, s:[], s:[], s:[]}",
+						 "round", "overall", "invited", 0, "respondents", 0,
+						 "rate", "answers", 0, "fields", "sectors", "topics"));
+		goto fail;
+	}
+	api_console_read(r, progress_build, progress_done, j);
+	return;
+fail:
+	progress_job_free(j);
 }

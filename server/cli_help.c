@@ -91,7 +91,8 @@ static const struct help_page pages[] = {
 	  "        have run.\n"
 	  "close   Closes the open round and computes its statistics (see 'delphi help\n"
 	  "        aggregate'); prints how many topics reached consensus.\n"
-	  "status  The latest round (or round N): its state, and per field the experts invited,\n"
+	  "status  The latest round (or round N): its state (and, while open, its scheduled\n"
+	  "        close, which 'delphi serve' carries out), and per field the experts invited,\n"
 	  "        the respondents so far and their answers.\n" },
 	{ "answers", "import answers collected elsewhere; export all answers",
 	  "usage: delphi answers import --survey SLUG --round N [--force] FILE.csv\n"

@@ -9,6 +9,7 @@
 #include "cli_report.h"
 #include "cli_util.h"
 #include "db.h"
+#include "db_console.h"
 #include "log.h"
 
 /* Parses "--survey SLUG" (required) and, when number is not NULL, "--round N" (optional; 0 when
@@ -156,13 +157,14 @@ static int round_status(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct db *db = NULL;
 	struct db_survey *sv = NULL;
-	struct db_round r;
+	struct db_console_round cr;
+	const struct db_round *r = &cr.r;
 	struct db_round_status st = { 0 };
 	int number, rc;
 	if ((rc = prepare(ctx, "round status", argc, argv, &number, &db, &sv)))
 		goto out;
 	const struct survey *s = sv->survey;
-	int found = db_round_get(db, sv->id, number, &r);
+	int found = db_console_round_get(db, sv->id, number, &cr);
 	if (found < 0) {
 		rc = cli_util_db_fail(db);
 		goto out;
@@ -176,13 +178,16 @@ static int round_status(const struct cli_ctx *ctx, int argc, char **argv)
 		rc = number ? CLI_USAGE : CLI_OK;
 		goto out;
 	}
-	if (db_round_status(db, sv, &r, &st)) {
+	if (db_round_status(db, sv, r, &st)) {
 		rc = cli_util_db_fail(db);
 		goto out;
 	}
-	printf("survey %s, round %d of %d: %s (opened %s%s%s)\n", s->slug, r.number, s->n_rounds,
-	       db_round_state_name(r.state), r.opened_at,
-	       r.state == DB_ROUND_CLOSED ? ", closed " : "", r.closed_at);
+	/* An open round's scheduled close is carried out by `delphi serve` (schedule.h). */
+	bool scheduled = r->state == DB_ROUND_OPEN && *cr.close_at;
+	printf("survey %s, round %d of %d: %s (opened %s%s%s%s%s)\n", s->slug, r->number,
+	       s->n_rounds, db_round_state_name(r->state), r->opened_at,
+	       r->state == DB_ROUND_CLOSED ? ", closed " : "", r->closed_at,
+	       scheduled ? ", scheduled to close at " : "", scheduled ? cr.close_at : "");
 	printf("%-12s %8s %12s %8s\n", "FIELD", "INVITED", "RESPONDENTS", "ANSWERS");
 	for (size_t f = 0; f < st.n_fields; f++)
 		printf("%-12s %8lld %12lld %8lld\n", s->fields[f].code,

@@ -13,9 +13,14 @@
  * Sessions that are over (auth.h: idle or past their end) are deleted at start and then hourly,
  * by a job of the writer.
  *
- * Shutdown order (writer.h, httpd.h): stop the listeners and let requests in flight finish
- * (httpd_stop, httpd_join), then commit what the writer still holds and stop it (writer_stop),
- * then run the completions still queued and close the read connections (httpd_free).
+ * Rounds whose scheduled close (close_at) has come are closed by the scheduler's thread
+ * (schedule.h) through the writer: at start, then within a second of their time.
+ *
+ * Shutdown order (writer.h, httpd.h, schedule.h): stop the listeners and let requests in flight
+ * finish (httpd_stop, httpd_join), let the console's workers and the scheduler finish what they
+ * submitted (api_stop, schedule_stop), then commit what the writer still holds and stop it
+ * (writer_stop), then run the completions still queued and close the read connections
+ * (httpd_free).
  */
 #include <errno.h>
 #include <limits.h>
@@ -36,6 +41,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "metrics.h"
+#include "schedule.h"
 #include "static.h"
 #include "tls.h"
 #include "writer.h"
@@ -163,6 +169,7 @@ int cli_serve(const struct cli_ctx *ctx, int argc, char **argv)
 	struct httpd *h = NULL;
 	struct writer *w = NULL;
 	struct api *api = NULL;
+	struct schedule *sched = NULL;
 	struct purge purge = { .queued = 0 };
 	time_t purged_at = 0;
 	sigset_t sigs, old;
@@ -245,6 +252,12 @@ int cli_serve(const struct cli_ctx *ctx, int argc, char **argv)
 	}
 	api_set_writer(api, w);
 	note_empty(c.db);
+	/* Rounds whose scheduled close passed while no server ran close now, then as they fall due. */
+	struct schedule_options so = {.db_path = c.db, .writer = w};
+	if (schedule_new(&so, &sched, err, sizeof err)) {
+		log_warnx("%s", err);
+		goto out;
+	}
 	if (httpd_start(h, err, sizeof err)) {
 		log_warnx("%s", err);
 		goto out;
@@ -293,6 +306,7 @@ int cli_serve(const struct cli_ctx *ctx, int argc, char **argv)
 	}
 	httpd_join(h);
 	api_stop(api);  /* the console's workers finish (they submit to the writer) */
+	schedule_stop(sched); /* waits for its closings: before the writer stops */
 	writer_stop(w); /* commits what is queued; its completions run in httpd_free */
 	if (!stopping) {
 		log_warnx("the event threads stopped unexpectedly");
@@ -306,11 +320,13 @@ usage:
 	rc = CLI_USAGE;
 out:
 	api_stop(api);
+	schedule_stop(sched); /* it submits to the writer and waits for its jobs */
 	if (w)
 		writer_stop(w); /* before httpd_free, which must come after the last req_post */
 	httpd_free(h);
 	if (w)
 		tidy_wal(c.db);
+	schedule_free(sched);
 	writer_free(w);
 	api_free(api);
 	static_site_free(site);

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cli_util.h"
 #include "db.h"
+#include "db_console.h"
 #include "log.h"
 #include "survey.h"
 
@@ -146,11 +147,14 @@ static int survey_list(const struct cli_ctx *ctx, int argc, char **argv)
 	return rc;
 }
 
-static int show_round_cb(const struct db_round *r, void *arg)
+static int show_round_cb(const struct db_console_round *cr, void *arg)
 {
+	const struct db_round *r = &cr->r;
+	bool scheduled = r->state == DB_ROUND_OPEN && *cr->close_at;
 	(void)arg;
-	printf("  %d  %-6s  opened %s%s%s\n", r->number, db_round_state_name(r->state),
-	       r->opened_at, r->state == DB_ROUND_CLOSED ? ", closed " : "", r->closed_at);
+	printf("  %d  %-6s  opened %s%s%s%s%s\n", r->number, db_round_state_name(r->state),
+	       r->opened_at, r->state == DB_ROUND_CLOSED ? ", closed " : "", r->closed_at,
+	       scheduled ? ", scheduled to close at " : "", scheduled ? cr->close_at : "");
 	return 0;
 }
 
@@ -247,7 +251,7 @@ static int survey_show(const struct cli_ctx *ctx, int argc, char **argv)
 		printf("rounds run: none yet\n");
 	} else {
 		printf("rounds run:\n");
-		if (db_round_list(db, sv->id, show_round_cb, NULL) < 0) {
+		if (db_console_rounds(db, sv->id, show_round_cb, NULL) < 0) {
 			rc = cli_util_db_fail(db);
 			goto out;
 		}

@@ -5,11 +5,15 @@
  *
  * Counting respondents probes answers_by_expert (expert_id, round_id, ...) once per invited
  * expert instead of scanning a round's answers, so the rounds and experts pages cost
- * O(experts x rounds) index probes however many answers there are.
+ * O(experts x rounds) index probes however many answers there are. The progress of a round needs
+ * every level (overall, field, sector, topic) and so one pass over the round's answers, which it
+ * counts in C with a mark per expert: one walk where a query per level would scan four times.
  */
 #include "db_console.h"
 
 #include <assert.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db_int.h"
@@ -45,15 +49,16 @@ static const char SQL_EXPERTS[] =
 	"    WHERE a.expert_id = e.id AND a.round_id = r.id)) "
 	"FROM experts e WHERE e.survey_id = ?1 ORDER BY e.id";
 
-static const char SQL_PROGRESS_SECTORS[] =
-	"SELECT e.sector, count(*), sum(EXISTS (SELECT 1 FROM answers a "
-	"  WHERE a.expert_id = e.id AND a.round_id = ?1)) "
-	"FROM invitations i JOIN experts e ON e.id = i.expert_id WHERE i.round_id = ?1 "
-	"GROUP BY e.sector ORDER BY e.sector";
-static const char SQL_PROGRESS_TOPICS[] =
-	"SELECT t.position, count(DISTINCT a.expert_id), count(*) FROM answers a "
-	"JOIN topics t ON t.id = a.topic_id WHERE a.round_id = ?1 "
-	"GROUP BY a.topic_id ORDER BY t.position";
+static const char SQL_PROGRESS_INVITED[] =
+	"SELECT i.expert_id, e.sector FROM invitations i JOIN experts e ON e.id = i.expert_id "
+	"WHERE i.round_id = ?1";
+static const char SQL_PROGRESS_FIELDS[] =
+	"SELECT ef.field_id, count(*) FROM invitations i "
+	"JOIN expert_fields ef ON ef.expert_id = i.expert_id WHERE i.round_id = ?1 "
+	"GROUP BY ef.field_id";
+static const char SQL_PROGRESS_ANSWERS[] =
+	"SELECT topic_id, expert_id FROM answers WHERE round_id = ?1";
+static const char SQL_MAX_EXPERT[] = "SELECT coalesce(max(id), 0) FROM experts";
 
 /* A comment's status: pending unless a decision was made on the text it has now. */
 #define COMMENT_SELECT                                                                          \
@@ -248,48 +253,203 @@ int db_console_experts(struct db *db, int64_t survey_id,
 
 /* ---- Progress ------------------------------------------------------------------------------- */
 
-int db_console_progress_sectors(struct db *db, int64_t round_id,
-				int (*cb)(const char *sector, int64_t invited, int64_t respondents,
-					  void *arg),
-				void *arg)
+/* What the walk knows of one expert (by row id). */
+struct mark {
+	uint32_t topic; /* 1 + the topic index the expert was last counted in; 0: none */
+	uint8_t sector; /* 1 + enum db_sector of the expert's invitation; 0: not invited */
+	uint8_t any;    /* counted as a respondent of the round */
+};
+
+struct topic_id {
+	int64_t id;
+	size_t index;
+};
+
+/* The state of one db_console_progress. */
+struct tally {
+	struct db *db;
+	const struct db_survey *sv;
+	struct db_console_progress *out;
+	struct mark *marks;    /* [n_marks], by expert row id */
+	unsigned char *fbits;  /* [n_marks * fbytes]: bit f of an expert's bytes once counted in
+				* field f */
+	size_t n_marks, fbytes;
+	struct topic_id *topics; /* [n_topics], by row id */
+};
+
+static int by_id(const void *a, const void *b)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_PROGRESS_SECTORS);
-	int rc, ret = 0;
+	const struct topic_id *x = a, *y = b;
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Makes room for expert row id (ids are small and dense in practice; an expert added while the
+ * walk runs has a larger id than any seen before it). */
+static int tally_reach(struct tally *t, int64_t id)
+{
+	if (id >= 0 && (uint64_t)id < t->n_marks)
+		return 0;
+	if (id < 0 || (uint64_t)id >= SIZE_MAX / 2 / sizeof *t->marks)
+		return db_failf(t->db, "expert row id %lld is out of range", (long long)id);
+	size_t n = (size_t)id + 1 > 2 * t->n_marks ? (size_t)id + 1 : 2 * t->n_marks;
+	struct mark *m = realloc(t->marks, n * sizeof *m);
+	if (!m)
+		return db_failf(t->db, "out of memory");
+	t->marks = m;
+	memset(m + t->n_marks, 0, (n - t->n_marks) * sizeof *m);
+	unsigned char *f = realloc(t->fbits, n * t->fbytes);
+	if (!f)
+		return db_failf(t->db, "out of memory");
+	t->fbits = f;
+	memset(f + t->n_marks * t->fbytes, 0, (n - t->n_marks) * t->fbytes);
+	t->n_marks = n;
+	return 0;
+}
+
+static int tally_init(struct tally *t)
+{
+	const struct survey *s = t->sv->survey;
+	struct db_console_progress *out = t->out;
+	sqlite3_stmt *st = db_stmt(t->db, SQL_MAX_EXPERT);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	int64_t max = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	db_done(st);
+	if (rc != SQLITE_ROW)
+		return db_fail(t->db, "cannot count the experts");
+	t->fbytes = s->n_fields / 8 + 1; /* never 0 */
+	out->n_fields = s->n_fields;
+	out->n_topics = s->n_topics;
+	if (!(out->fields = calloc(s->n_fields + 1, sizeof *out->fields)) ||
+	    !(out->topics = calloc(s->n_topics + 1, sizeof *out->topics)) ||
+	    !(t->topics = malloc((s->n_topics + 1) * sizeof *t->topics)))
+		return db_failf(t->db, "out of memory");
+	for (size_t i = 0; i < s->n_topics; i++)
+		t->topics[i] = (struct topic_id){ t->sv->topic_ids[i], i };
+	qsort(t->topics, s->n_topics, sizeof *t->topics, by_id);
+	return tally_reach(t, max);
+}
+
+/* The invitations: invited experts by sector and by field. */
+static int tally_invited(struct tally *t, int64_t round_id)
+{
+	struct db_console_progress *out = t->out;
+	sqlite3_stmt *st = db_stmt(t->db, SQL_PROGRESS_INVITED);
+	int rc = SQLITE_DONE, ret = 0;
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, round_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((ret = cb(db_column_text(st, 0), sqlite3_column_int64(st, 1),
-			      sqlite3_column_int64(st, 2), arg)))
-			break;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = db_fail(db, "cannot count the respondents by sector");
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		int sector = db_sector_parse(db_column_text(st, 1));
+		if (sector < 0)
+			ret = db_failf(t->db, "expert %lld has an unknown sector", (long long)id);
+		else if (!(ret = tally_reach(t, id))) {
+			t->marks[id].sector = (uint8_t)(sector + 1);
+			out->sectors[sector].invited++;
+			out->total.invited++;
+		}
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = db_fail(t->db, "cannot count the invitations");
+	db_done(st);
+	if (ret || !(st = db_stmt(t->db, SQL_PROGRESS_FIELDS)))
+		return -1;
+	sqlite3_bind_int64(st, 1, round_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t field_id = sqlite3_column_int64(st, 0);
+		for (size_t f = 0; f < out->n_fields; f++)
+			if (t->sv->field_ids[f] == field_id)
+				out->fields[f].invited = sqlite3_column_int64(st, 1);
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(t->db, "cannot count the invitations by field");
 	db_done(st);
 	return ret;
 }
 
-int db_console_progress_topics(struct db *db, int64_t round_id,
-			       int (*cb)(size_t topic, int64_t respondents, int64_t answers,
-					 void *arg),
-			       void *arg)
+/* One answer of expert id to the topic of index topic (SIZE_MAX: not in the definition). */
+static int tally_answer(struct tally *t, size_t topic, int64_t id)
 {
-	sqlite3_stmt *st = db_stmt(db, SQL_PROGRESS_TOPICS);
-	int rc, ret = 0;
+	struct db_console_progress *out = t->out;
+	if (tally_reach(t, id))
+		return -1;
+	struct mark *m = &t->marks[id];
+	out->total.answers++;
+	if (!m->any) {
+		m->any = 1;
+		out->total.respondents++;
+		if (m->sector)
+			out->sectors[m->sector - 1].respondents++;
+	}
+	if (topic == SIZE_MAX)
+		return 0;
+	out->topics[topic].answers++;
+	if (m->topic != topic + 1) { /* the rows of one topic are adjacent */
+		m->topic = (uint32_t)(topic + 1);
+		out->topics[topic].respondents++;
+	}
+	size_t f = t->sv->survey->topics[topic].field;
+	unsigned char *bits = t->fbits + (size_t)id * t->fbytes, bit = (unsigned char)(1u << (f % 8));
+	out->fields[f].answers++;
+	if (!(bits[f / 8] & bit)) {
+		bits[f / 8] |= bit;
+		out->fields[f].respondents++;
+	}
+	return 0;
+}
+
+/* The answers, in primary-key order: topic by topic. */
+static int tally_answers(struct tally *t, int64_t round_id)
+{
+	sqlite3_stmt *st = db_stmt(t->db, SQL_PROGRESS_ANSWERS);
+	int64_t last = 0;
+	size_t topic = SIZE_MAX;
+	int rc = SQLITE_DONE, ret = 0;
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, round_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t pos = sqlite3_column_int64(st, 0);
-		if (pos < 0)
-			continue; /* a topic dropped from the definition (cannot have answers) */
-		if ((ret = cb((size_t)pos, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-			      arg)))
-			break;
+	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t topic_id = sqlite3_column_int64(st, 0);
+		if (topic_id != last) {
+			struct topic_id key = { topic_id, 0 };
+			const struct topic_id *k =
+				bsearch(&key, t->topics, t->out->n_topics, sizeof key, by_id);
+			topic = k ? k->index : SIZE_MAX;
+			last = topic_id;
+		}
+		ret = tally_answer(t, topic, sqlite3_column_int64(st, 1));
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = db_fail(db, "cannot count the answers by topic");
+	if (!ret && rc != SQLITE_DONE)
+		ret = db_fail(t->db, "cannot count the answers");
 	db_done(st);
 	return ret;
+}
+
+int db_console_progress(struct db *db, const struct db_survey *sv, int64_t round_id,
+			struct db_console_progress *out)
+{
+	struct tally t = { .db = db, .sv = sv, .out = out };
+	int ret = -1;
+	memset(out, 0, sizeof *out);
+	if (tally_init(&t) || tally_invited(&t, round_id) || tally_answers(&t, round_id))
+		goto out;
+	ret = 0;
+out:
+	free(t.marks);
+	free(t.fbits);
+	free(t.topics);
+	return ret;
+}
+
+void db_console_progress_release(struct db_console_progress *p)
+{
+	free(p->fields);
+	free(p->topics);
+	p->fields = NULL;
+	p->topics = NULL;
+	p->n_fields = p->n_topics = 0;
 }
 
 /* ---- Comments ------------------------------------------------------------------------------- */

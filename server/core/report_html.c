@@ -103,6 +103,7 @@ static const char css[] =
 	"h2{font-size:13pt;margin:0 0 2mm;line-height:1.25}"
 	"h3{font-size:10pt;margin:3mm 0 1mm}"
 	"p{margin:0 0 2mm}"
+	"h1,h2,p,dd,td.l{overflow-wrap:anywhere}" /* a long unbroken run in a text stays on the page */
 	".page{break-before:page;page-break-before:always}"
 	".sub{color:#4d4d4d}"
 	".code{font-weight:bold;color:#2b5a8a;margin-right:2mm}"

@@ -23,7 +23,6 @@
 
 #define PATH_LEN 256      /* == sizeof(struct survey_error.path) */
 #define QUOTE_SRC_MAX 48  /* bytes of a quoted value shown in a message */
-#define TEXT_MAX_LENGTH 10000
 #define TEXT_DEFAULT_LENGTH 2000
 #define LABEL_VALUE_MAX 100
 
@@ -341,8 +340,8 @@ static int parse_languages(struct loader *ld, const json_t *root)
 }
 
 /* A multilingual text: an object keyed by declared languages (exactly as declared), whose
- * values are non-empty strings of at most max bytes without control characters other than
- * tab and newlines; the first language is mandatory. */
+ * values are non-empty strings of at most max characters without control characters other
+ * than tab and newlines; the first language is mandatory. jansson has checked the UTF-8. */
 static int get_i18n(struct loader *ld, const char *path, json_t *v, size_t max,
 		    struct survey_i18n *out)
 {
@@ -355,7 +354,7 @@ static int get_i18n(struct loader *ld, const char *path, json_t *v, size_t max,
 	if (want_object(ld, path, v))
 		return -1;
 	json_object_foreach(v, lang, text) {
-		size_t i, len;
+		size_t i, len, chars;
 		const char *str;
 		for (i = 0; i < s->n_languages; i++)
 			if (!strcmp(s->languages[i], lang))
@@ -369,8 +368,9 @@ static int get_i18n(struct loader *ld, const char *path, json_t *v, size_t max,
 		len = json_string_length(text);
 		if (len == 0)
 			return fail(ld, p, "must not be empty");
-		if (len > max)
-			return fail(ld, p, "too long (%zu bytes, at most %zu)", len, max);
+		/* bytes >= characters: most texts need no count */
+		if (len > max && (chars = survey_text_length(str)) > max)
+			return fail(ld, p, "too long (%zu characters, at most %zu)", chars, max);
 		for (size_t k = 0; k < len; k++) {
 			unsigned char c = (unsigned char)str[k];
 			if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
@@ -851,7 +851,7 @@ static int parse_question(struct loader *ld, const char *qpath, json_t *qo, json
 		join_key(p, qpath, "max_length");
 		if ((v = json_object_get(qo, "max_length"))) {
 			int len;
-			if (get_int(ld, p, v, 1, TEXT_MAX_LENGTH, &len))
+			if (get_int(ld, p, v, 1, SURVEY_ANSWER_TEXT_MAX, &len))
 				return -1;
 			q->max_length = (size_t)len;
 		}
@@ -1336,4 +1336,13 @@ const char *survey_kind_name(enum survey_kind kind)
 	if ((unsigned)kind < sizeof kind_names / sizeof kind_names[0])
 		return kind_names[kind];
 	return "unknown";
+}
+
+size_t survey_text_length(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
 }

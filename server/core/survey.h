@@ -31,8 +31,11 @@
 #define SURVEY_MAX_TOPICS 5000
 #define SURVEY_MAX_QUESTIONS 50
 #define SURVEY_MAX_ROUNDS 9
-#define SURVEY_SHORT_TEXT_MAX 500 /* bytes: titles, label and option texts */
-#define SURVEY_LONG_TEXT_MAX 4000 /* bytes: description, topic and question texts */
+/* Texts are limited in characters (code points: survey_text_length), not bytes, so that every
+ * script gets the same room; a long text is at most 64 KiB of UTF-8. */
+#define SURVEY_SHORT_TEXT_MAX 500 /* characters: titles, label and option texts */
+#define SURVEY_LONG_TEXT_MAX 16384 /* characters: description, topic and question texts */
+#define SURVEY_ANSWER_TEXT_MAX 32768 /* bytes: the largest max_length of a text question */
 #define SURVEY_FILE_MAX (64u << 20) /* survey_load_file refuses larger files */
 
 /* A multilingual text: text[i] is in survey->languages[i]; NULL where the definition gave none
@@ -100,7 +103,8 @@ struct survey_question {
 	struct survey_option *options;
 	size_t n_options;
 
-	/* SURVEY_TEXT: maximum length in bytes of UTF-8 (default 2000, at most 10000). */
+	/* SURVEY_TEXT: maximum length in bytes of UTF-8 (default 2000, at most
+	 * SURVEY_ANSWER_TEXT_MAX). */
 	size_t max_length;
 
 	struct survey_consensus consensus; /* ordinal and year only */
@@ -198,5 +202,10 @@ int survey_language_index(const struct survey *s, const char *lang);
 const char *survey_text(const struct survey *s, const struct survey_i18n *t, const char *lang);
 
 const char *survey_kind_name(enum survey_kind kind); /* "ordinal", "year", "multi", "text" */
+
+/* The length of the NUL-terminated UTF-8 text s in characters (code points), the unit of the
+ * loader's text limits: the bytes that do not continue a multibyte sequence. O(n). Malformed
+ * UTF-8 is counted the same way (each stray continuation byte belongs to the character before). */
+size_t survey_text_length(const char *s);
 
 #endif

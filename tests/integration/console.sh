@@ -79,6 +79,7 @@ fi
 
 # start [ENV=VALUE...]: starts delphi serve on $DB with the environment given; sets PID, U.
 start() {
+	rm -f "$T/out" "$T/err" # a restart must not read the previous server's lines
 	env "$@" $VG "$DELPHI" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 \
 		--shutdown-timeout 20 --public-url https://survey.test >"$T/out" 2>"$T/err" &
 	PID=$!
@@ -184,9 +185,9 @@ call POST /api/v1/login -H "Content-Type: text/plain" --data-binary 'name=carol'
 error 415 unsupported_media_type
 
 # ---- A survey definition through the console -------------------------------------------------
-# Hostile texts and a 4000-character topic text (the loader's limit; 10,000 characters are refused
-# with the JSON path): the definition is larger than --max-body (64 KiB), which only the upload
-# routes may exceed.
+# Hostile texts and a 10,000-character topic text of 20,000 bytes (the loader counts characters and
+# takes up to 16384; more are refused with the JSON path): the definition is larger than --max-body
+# (64 KiB), which only the upload routes may exceed.
 SCRIPT='<script>alert(1)</script>'
 IMG='"><img src=x onerror=alert(1)>'
 SQLQ="'; DROP TABLE experts; --"
@@ -201,7 +202,7 @@ d = {
   "fields": [{"code": "AI", "title": {"en": "AI " + img}}, {"code": "EN", "title": {"en": "Energy"}}],
   "topics": [
     {"code": "AI-01", "field": "AI", "title": {"en": script, "ja": rtl},
-     "text": {"en": "x" * 4000}},
+     "text": {"en": "x\u202e" * 5000}},
     {"code": "AI-02", "field": "AI", "title": {"en": img}, "text": {"en": sqlq}},
     {"code": "EN-01", "field": "EN", "title": {"en": sqlq}},
   ],
@@ -219,8 +220,8 @@ s = json.dumps(d, ensure_ascii=False, indent=1)
 s += " " * (70000 - len(s.encode()))  # larger than the global 64 KiB limit
 open(t + "/survey.json", "w", encoding="utf-8").write(s)
 json.dump(d, open(t + "/survey.min.json", "w", encoding="utf-8"), ensure_ascii=False)
-# A 10,000-character topic text: more than the loader takes (4000 bytes).
-d["topics"][0]["text"]["en"] = "x" * 10000
+# A 16,385-character topic text: more than the loader takes (16384 characters).
+d["topics"][0]["text"]["en"] = "x" * 16385
 json.dump(d, open(t + "/survey.long.json", "w", encoding="utf-8"), ensure_ascii=False)
 # 4 MiB and one byte: too large even for the upload route.
 open(t + "/huge.json", "w").write("[" + " " * (4 * 1024 * 1024 - 1) + "]")
@@ -239,7 +240,7 @@ sed 's/"field": "EN"/"field": "X9"/' "$T/survey.min.json" >"$T/bad.json"
 as carol POST /api/v1/surveys -H "$J" --data-binary @"$T/bad.json"
 error 422 invalid_definition "topics[2].field"
 check "$LABEL: message starts with the path" sh -c "grep -q '\"message\":\"topics\\[2\\].field: ' '$T/b'"
-LABEL="upload, a 10,000-character topic text"
+LABEL="upload, a 16,385-character topic text"
 as carol POST /api/v1/surveys -H "$J" --data-binary @"$T/survey.long.json"
 error 422 invalid_definition "topics[0].text.en"
 LABEL="upload, not JSON"
@@ -277,7 +278,7 @@ same "$LABEL: <script> title" "$(pj 'd["survey"]["topics"][0]["title"]["en"]')" 
 same "$LABEL: RTL title" "$(pj 'd["survey"]["topics"][0]["title"]["ja"]')" "$RTL"
 same "$LABEL: img title" "$(pj 'd["survey"]["topics"][1]["title"]["en"]')" "$IMG"
 same "$LABEL: SQL quotes" "$(pj 'd["survey"]["topics"][2]["title"]["en"]')" "$SQLQ"
-same "$LABEL: 4000 characters" "$(pj 'len(d["survey"]["topics"][0]["text"]["en"])')" 4000
+same "$LABEL: 10,000 characters" "$(pj 'd["survey"]["topics"][0]["text"]["en"] == "x\u202e" * 5000')" true
 check "$LABEL: the quote is escaped in the JSON text" grep -qF '"\"><img src=x onerror=alert(1)>"' "$T/b"
 same "$LABEL: rounds" "$(pj 'd["rounds"]')" '[]'
 same "the experts table survived" "$(sql "SELECT count(*) FROM experts")" 0
@@ -298,7 +299,7 @@ rows = ["id,name,email,sector,fields",
 json.dump({"csv": "\n".join(rows) + "\n"}, open(t + "/experts.json", "w"), ensure_ascii=False)
 bad = ["id,name,email,sector,fields", "B1,Bad One,not-an-address,academia,AI",
        "B2,Bad Two,,sector-x,AI", "B3,Bad Three,,academia,XX", "X1,Ann Again,,academia,AI",
-       "B4," + "n" * 10000 + ",,academia,AI", "X1,Ann Twice,,academia,AI"]
+       "B4," + "n" * 16385 + ",,academia,AI", "X1,Ann Twice,,academia,AI"]
 json.dump({"csv": "\n".join(bad) + "\n"}, open(t + "/experts-bad.json", "w"))
 json.dump({"csv": "id,name\nX1,Ann\n"}, open(t + "/experts-cols.json", "w"))
 PY
@@ -309,7 +310,7 @@ same "$LABEL: errors by row" "$(pj '[e["row"] for e in d["errors"]]')" '[2,3,4,6
 same "$LABEL: error count" "$(pj 'd["error_count"]')" 5
 same "$LABEL: the good row" "$(pj '[(r["row"], r["id"], r["status"]) for r in d["rows"]]')" \
 	'[[5,"X1","new"],[7,"X1","new"]]'
-check "$LABEL: the 10,000-byte name is refused" sh -c "grep -q 'name is longer than 200 bytes' '$T/b'"
+check "$LABEL: the 16,385-character name is refused" sh -c "grep -q 'name is longer than 16384 characters' '$T/b'"
 LABEL="import with problems"
 as carol POST "$S/experts" -H "$J" --data-binary @"$T/experts-bad.json"
 error 422 invalid_csv
@@ -765,6 +766,155 @@ same "$LABEL: status" "$CODE" 204
 LABEL="X1's session after logout"
 call GET /api/v1/me -H "Cookie: delphi_session=$(cat "$T/ck.x1")"
 error 401 unauthenticated
+
+# ---- 401 and 403 say what to do, in the words of the route's audience --------------------------
+# Console routes tell a user to log in; expert routes keep the invitation link.
+msg() { same "$LABEL: message" "$(pj 'd["error"]["message"]')" "$1"; }
+LABEL="console route without a session"
+call GET /api/v1/surveys
+error 401 unauthenticated
+msg "not signed in: log in to the console"
+LABEL="console route, a session ended by logout"
+call GET /api/v1/surveys -H "Cookie: delphi_session=$(cat "$T/ck.carol")"
+error 401 unauthenticated
+msg "not signed in: log in to the console"
+LABEL="console route, a malformed Authorization header"
+call GET /api/v1/surveys -H "Authorization: Bearer nope"
+error 401 unauthenticated
+msg "the console takes the session of a login (POST /api/v1/login), not an Authorization header"
+LABEL="console route, an invitation token"
+call GET /api/v1/surveys -H "Authorization: Bearer $(tok X2)"
+error 403 forbidden
+msg "this is for console users: log in to the console"
+LABEL="expert route without a session"
+call GET /api/v1/me
+error 401 unauthenticated
+msg "not signed in: open your personal invitation link"
+LABEL="expert route, a malformed Authorization header"
+call GET /api/v1/me -H "Authorization: Bearer nope"
+error 401 unauthenticated
+msg "expected Authorization: Bearer and an invitation token (32 lower-case hex digits)"
+login pat "pat has a long password"
+LABEL="expert route, a console session"
+as pat GET /api/v1/me
+error 403 forbidden
+msg "this is for invited experts only"
+LABEL="a planner on a coordinator's route"
+as pat GET "$S/experts"
+error 403 forbidden
+msg "your role does not allow this"
+
+# ---- Console reads on the reads pool -------------------------------------------------------------
+# The progress, the topic pages and the downloads are built on one worker (api_console.h), with at
+# most 8 waiting behind it. burst WHO PATH...: one GET per PATH, all sent at once on connections
+# opened (TLS included) beforehand; prints "STATUS RETRY-AFTER" per request, bodies in $T/burst.N.
+burst() {
+	"$PY" - "$PORT" "$(cat "$T/ck.$1")" "$T/burst" "$@" <<'PY'
+import http.client, ssl, sys, threading
+port, cookie, out, paths = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[5:]
+ctx = ssl._create_unverified_context()
+conns = [http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=600) for _ in paths]
+for c in conns:
+    c.connect()
+start, res = threading.Barrier(len(paths)), [None] * len(paths)
+def get(i):
+    start.wait()
+    conns[i].request("GET", paths[i], headers={"Cookie": "delphi_session=" + cookie})
+    r = conns[i].getresponse()
+    res[i] = (r.status, r.getheader("Retry-After") or "-", r.read())
+threads = [threading.Thread(target=get, args=(i,)) for i in range(len(paths))]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+for i, (status, retry, body) in enumerate(res):
+    open("%s.%d" % (out, i), "wb").write(body)
+    print(status, retry)
+PY
+}
+login pat "pat has a long password"
+login carol "carol has a long password"
+LABEL="downloads in parallel"
+for f in report.csv answers.csv; do
+	as pat GET "$S/rounds/1/$f"
+	same "$LABEL: $f alone: status" "$CODE" 200
+	cp "$T/b" "$T/seq.$f"
+done
+burst pat "$S/rounds/1/report.csv" "$S/rounds/1/report.csv" "$S/rounds/1/answers.csv" \
+	"$S/rounds/1/answers.csv" >"$T/burst.out"
+same "$LABEL: statuses" "$(cut -d' ' -f1 "$T/burst.out" | tr '\n' ' ')" "200 200 200 200 "
+check "$LABEL: report.csv, first, as alone" cmp -s "$T/burst.0" "$T/seq.report.csv"
+check "$LABEL: report.csv, second, as alone" cmp -s "$T/burst.1" "$T/seq.report.csv"
+check "$LABEL: answers.csv, first, as alone" cmp -s "$T/burst.2" "$T/seq.answers.csv"
+check "$LABEL: answers.csv, second, as alone" cmp -s "$T/burst.3" "$T/seq.answers.csv"
+
+# A survey of 4,000 experts x 50 topics x 2 questions, answered by everyone (the answers written
+# straight into the store): its progress takes the worker tens of milliseconds, so 24 requests at
+# once fill the queue and some are refused with 503 and Retry-After.
+"$PY" - "$T" <<'PY'
+import json, sys
+t = sys.argv[1]
+labels = [{"value": v, "text": {"en": "level %d" % v}} for v in (4, 3, 2, 1)]
+json.dump({"slug": "load-test", "title": {"en": "Load"}, "year": 2025, "horizon": 2040,
+           "languages": ["en"], "fields": [{"code": "LD", "title": {"en": "Load"}}],
+           "topics": [{"code": "L-%02d" % i, "field": "LD", "title": {"en": "Topic %d" % i}}
+                      for i in range(1, 51)],
+           "questions": [{"key": k, "kind": "ordinal", "text": {"en": k}, "labels": labels}
+                         for k in ("importance", "competitiveness")],
+           "rounds": {"count": 2, "invite": "respondents"}}, open(t + "/load.json", "w"))
+with open(t + "/load.csv", "w") as f:
+    f.write("id,name,email,sector,fields\n")
+    for i in range(4000):
+        f.write("L%d,Load %d,,%s,LD\n" % (i, i, ("academia", "industry", "government", "other")[i % 4]))
+PY
+cli survey load "$T/load.json"
+cli experts import --survey load-test "$T/load.csv"
+cli round open --survey load-test
+sqlite3 -cmd ".timeout 10000" "$DB" "INSERT INTO answers (round_id, topic_id, question_id, expert_id,
+	num, updated_at) SELECT r.id, t.id, q.id, e.id, 1 + (e.id + t.id) % 4, '2025-01-01T00:00:00Z'
+	FROM rounds r JOIN topics t ON t.survey_id = r.survey_id JOIN questions q ON
+	q.survey_id = r.survey_id JOIN experts e ON e.survey_id = r.survey_id
+	WHERE r.survey_id = (SELECT id FROM surveys WHERE slug = 'load-test')
+	ORDER BY t.id, q.id, e.id" || fail "cannot write the load test's answers"
+LP=/api/v1/surveys/load-test/progress
+LABEL="progress at scale"
+as carol GET "$LP"
+same "$LABEL: status" "$CODE" 200
+same "$LABEL: overall" "$(pj 'd["overall"]')" '{"invited":4000,"respondents":4000,"rate":1.0,"answers":400000}'
+same "$LABEL: sectors" "$(pj '[(s["sector"], s["invited"], s["respondents"]) for s in d["sectors"]]')" \
+	'[["academia",1000,1000],["government",1000,1000],["industry",1000,1000],["other",1000,1000]]'
+same "$LABEL: topics" "$(pj '[len(d["topics"]), sorted(set((t["respondents"], t["answers"]) for t in d["topics"]))]')" \
+	'[50,[[4000,8000]]]'
+cp "$T/b" "$T/seq.progress"
+LABEL="a burst of progress requests"
+set --
+i=0
+while [ $i -lt 24 ]; do
+	set -- "$@" "$LP"
+	i=$((i + 1))
+done
+burst carol "$@" >"$T/burst.out"
+n200=$(grep -c '^200 ' "$T/burst.out")
+n503=$(grep -c '^503 1$' "$T/burst.out")
+same "$LABEL: every reply 200, or 503 with Retry-After: 1" "$((n200 + n503))" 24
+check "$LABEL: some built (got $n200)" [ "$n200" -ge 1 ]
+check "$LABEL: some refused, the queue being full (got $n503)" [ "$n503" -ge 1 ]
+i=0
+while [ $i -lt 24 ]; do
+	case $(sed -n "$((i + 1))p" "$T/burst.out") in
+	200*) check "$LABEL: reply $i as alone" cmp -s "$T/burst.$i" "$T/seq.progress" ;;
+	503*)
+		cp "$T/burst.$i" "$T/b"
+		same "$LABEL: reply $i: error" "$(pj '[d["error"]["code"], d["error"]["message"]]')" \
+			'["unavailable","the server is busy or shutting down: try again shortly"]'
+		;;
+	esac
+	i=$((i + 1))
+done
+LABEL="progress after the burst"
+as carol GET "$LP"
+same "$LABEL: status" "$CODE" 200
+check "$LABEL: as before" cmp -s "$T/b" "$T/seq.progress"
 
 stop
 check "no request answered 500" sh -c "! grep -q ' 500 [0-9]* [0-9]*us' '$T/err.all'"

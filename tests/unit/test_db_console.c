@@ -226,40 +226,95 @@ struct lines {
 	size_t n;
 };
 
-static int sector_cb(const char *sector, int64_t invited, int64_t respondents, void *arg)
+/* "invited respondents answers" of one level. */
+static void counts(char out[64], const struct db_round_counts *c)
 {
-	struct lines *l = arg;
-	snprintf(l->v[l->n++], sizeof l->v[0], "%s %lld %lld", sector, (long long)invited,
-		 (long long)respondents);
-	return 0;
+	snprintf(out, 64, "%lld %lld %lld", (long long)c->invited, (long long)c->respondents,
+		 (long long)c->answers);
 }
 
-static int topic_cb(size_t topic, int64_t respondents, int64_t answers, void *arg)
+/* db_console_progress's total and fields are db_round_status's, counted another way. */
+static void same_as_status(struct fixture *fx, const struct db_round *r,
+			   const struct db_console_progress *p)
 {
-	struct lines *l = arg;
-	snprintf(l->v[l->n++], sizeof l->v[0], "%zu %lld %lld", topic, (long long)respondents,
-		 (long long)answers);
-	return 0;
+	struct db_round_status st;
+	char a[64], b[64];
+	assert_int_equal(db_round_status(fx->db, fx->sv, r, &st), 0);
+	counts(a, &p->total);
+	counts(b, &st.total);
+	assert_string_equal(a, b);
+	assert_int_equal(p->n_fields, st.n_fields);
+	for (size_t f = 0; f < p->n_fields; f++) {
+		counts(a, &p->fields[f]);
+		counts(b, &st.per_field[f]);
+		assert_string_equal(a, b);
+	}
+	db_round_status_release(&st);
 }
 
 static void test_progress(void **state)
 {
 	struct fixture *fx = *state;
-	struct lines s = { .n = 0 }, t = { .n = 0 };
+	struct db_console_progress p;
+	struct db_round r2;
+	int64_t invited;
+	char c[64];
 	/* AI-01: X1 (2 answers), X2 (1); EN-01: X2 (1). Industry: X2 and X3 invited, X2 answered. */
 	put(fx, fx->r1.id, fx->x[0], T_AI1, Q_IMPORTANCE, "4");
 	put(fx, fx->r1.id, fx->x[0], T_AI1, Q_EXPERTISE, "3");
 	put(fx, fx->r1.id, fx->x[1], T_AI1, Q_IMPORTANCE, "2");
 	put(fx, fx->r1.id, fx->x[1], T_EN1, Q_IMPORTANCE, "1");
-	assert_int_equal(db_console_progress_sectors(fx->db, fx->r1.id, sector_cb, &s), 0);
-	assert_int_equal(s.n, 3);
-	assert_string_equal(s.v[0], "academia 1 1");
-	assert_string_equal(s.v[1], "industry 2 1");
-	assert_string_equal(s.v[2], "other 1 0");
-	assert_int_equal(db_console_progress_topics(fx->db, fx->r1.id, topic_cb, &t), 0);
-	assert_int_equal(t.n, 2);
-	assert_string_equal(t.v[0], "0 2 3");
-	assert_string_equal(t.v[1], "2 1 1");
+	assert_int_equal(db_console_progress(fx->db, fx->sv, fx->r1.id, &p), 0);
+	counts(c, &p.total);
+	assert_string_equal(c, "4 2 4");
+	assert_int_equal(p.n_fields, 2);
+	counts(c, &p.fields[0]); /* AI: X1 and X2 have the field and answered its topic */
+	assert_string_equal(c, "2 2 3");
+	counts(c, &p.fields[1]); /* EN: X2, X3, X4 have it; X2 answered EN-01 */
+	assert_string_equal(c, "3 1 1");
+	counts(c, &p.sectors[DB_SECTOR_ACADEMIA]);
+	assert_string_equal(c, "1 1 0");
+	counts(c, &p.sectors[DB_SECTOR_INDUSTRY]);
+	assert_string_equal(c, "2 1 0");
+	counts(c, &p.sectors[DB_SECTOR_GOVERNMENT]);
+	assert_string_equal(c, "0 0 0");
+	counts(c, &p.sectors[DB_SECTOR_OTHER]);
+	assert_string_equal(c, "1 0 0");
+	assert_int_equal(p.n_topics, 3);
+	counts(c, &p.topics[T_AI1]);
+	assert_string_equal(c, "0 2 3");
+	counts(c, &p.topics[T_AI2]);
+	assert_string_equal(c, "0 0 0");
+	counts(c, &p.topics[T_EN1]);
+	assert_string_equal(c, "0 1 1");
+	same_as_status(fx, &fx->r1, &p);
+	db_console_progress_release(&p);
+
+	/* Round 2 invites X1 and X2 (the respondents); X2 answers EN-01 twice over: only round 2's
+	 * answers count. */
+	assert_int_equal(db_begin(fx->db), 0);
+	assert_int_equal(db_round_close(fx->db, fx->sv, &r2), DB_ROUND_DONE);
+	assert_int_equal(db_round_open(fx->db, fx->sv, &r2, &invited), DB_ROUND_DONE);
+	assert_int_equal(db_commit(fx->db), 0);
+	put(fx, r2.id, fx->x[1], T_EN1, Q_IMPORTANCE, "2");
+	put(fx, r2.id, fx->x[1], T_EN1, Q_EXPERTISE, "2");
+	assert_int_equal(db_console_progress(fx->db, fx->sv, r2.id, &p), 0);
+	counts(c, &p.total);
+	assert_string_equal(c, "2 1 2");
+	counts(c, &p.fields[0]);
+	assert_string_equal(c, "2 0 0");
+	counts(c, &p.fields[1]);
+	assert_string_equal(c, "1 1 2");
+	counts(c, &p.sectors[DB_SECTOR_ACADEMIA]);
+	assert_string_equal(c, "1 0 0");
+	counts(c, &p.sectors[DB_SECTOR_INDUSTRY]);
+	assert_string_equal(c, "1 1 0");
+	counts(c, &p.topics[T_AI1]);
+	assert_string_equal(c, "0 0 0");
+	counts(c, &p.topics[T_EN1]);
+	assert_string_equal(c, "0 1 2");
+	same_as_status(fx, &r2, &p);
+	db_console_progress_release(&p);
 }
 
 struct comments {

@@ -524,6 +524,106 @@ static void test_limits_inclusive(void **state)
 	survey_free(s);
 }
 
+/* A survey of one field and one topic whose title (en, ja) and text (en, ja) are given (each
+ * must be JSON-safe: no quote, backslash or control character), with a text question of
+ * max_length max; *s receives it or stays NULL. Returns survey_load_string's result and the
+ * message in msg. */
+static int load_texts(const char *title_en, const char *title_ja, const char *text_en,
+		      const char *text_ja, int max, struct survey **s, char msg[1024])
+{
+	size_t cap = strlen(title_en) + strlen(title_ja) + strlen(text_en) + strlen(text_ja) + 1024;
+	char *doc = malloc(cap);
+	struct survey_error err;
+	int rc;
+
+	assert_non_null(doc);
+	snprintf(doc, cap,
+		 "{\"slug\": \"t\", \"title\": {\"en\": \"t\"}, \"year\": 2025, \"horizon\": 2040, "
+		 "\"languages\": [\"en\", \"ja\"], \"fields\": [{\"code\": \"F\", \"title\": {\"en\": "
+		 "\"f\"}}], \"topics\": [{\"code\": \"T\", \"field\": \"F\", \"title\": {\"en\": \"%s\", "
+		 "\"ja\": \"%s\"}, \"text\": {\"en\": \"%s\", \"ja\": \"%s\"}}], \"questions\": "
+		 "[{\"key\": \"c\", \"kind\": \"text\", \"text\": {\"en\": \"c\"}, \"max_length\": %d}]}",
+		 title_en, title_ja, text_en, text_ja, max);
+	*s = NULL;
+	msg[0] = '\0';
+	rc = survey_load_string(doc, strlen(doc), "texts", s, &err);
+	if (rc)
+		survey_error_format(&err, msg, 1024);
+	free(doc);
+	return rc;
+}
+
+/* n copies of the UTF-8 character ch, NUL-terminated; the caller frees it. */
+static char *repeat(const char *ch, size_t n)
+{
+	size_t len = strlen(ch);
+	char *out = malloc(len * n + 1);
+
+	assert_non_null(out);
+	for (size_t i = 0; i < n; i++)
+		memcpy(out + i * len, ch, len);
+	out[len * n] = '\0';
+	return out;
+}
+
+/* survey_text_length counts code points, not bytes. */
+static void test_text_length(void **state)
+{
+	(void)state;
+	assert_int_equal(survey_text_length(""), 0);
+	assert_int_equal(survey_text_length("abc"), 3);
+	assert_int_equal(survey_text_length("\xc3\xa9"), 1);             /* é: 2 bytes */
+	assert_int_equal(survey_text_length("\xe2\x80\xae" "a"), 2);     /* U+202E a */
+	assert_int_equal(survey_text_length("\xf0\x9d\x84\x9e"), 1);     /* U+1D11E: 4 bytes */
+	assert_int_equal(survey_text_length("<\xe3\x81\x82>"), 3);       /* <あ> */
+}
+
+/* Text limits count characters, so every script gets the same room: a 10,000-character topic
+ * text of right-to-left overrides (30,000 bytes) and markup loads in every language and is kept
+ * byte for byte; 16384 four-byte characters (64 KiB) are the most a long text takes, 500 CJK
+ * characters a title; one more is refused with the count in characters. */
+static void test_text_limits_in_characters(void **state)
+{
+	(void)state;
+	struct survey *s;
+	char msg[1024];
+	char *rtl = repeat("\xe2\x80\xae", 10000), *wide = repeat("\xf0\x9d\x84\x9e", 16384);
+	char *wide1 = repeat("\xf0\x9d\x84\x9e", 16385), *kana = repeat("\xe3\x81\x82", 500);
+	char *kana1 = repeat("\xe3\x81\x82", 501), *ascii1 = repeat("x", 16385);
+	const char *hostile = "<script>alert(1)</script> <img src=x onerror=alert(1)> '; DROP "
+			      "TABLE answers; --";
+
+	if (load_texts(hostile, kana, rtl, wide, 32768, &s, msg))
+		fail_msg("%s", msg);
+	assert_int_equal(strlen(s->topics[0].text.text[0]), 30000);
+	assert_string_equal(s->topics[0].text.text[0], rtl);
+	assert_int_equal(strlen(s->topics[0].text.text[1]), 65536);
+	assert_string_equal(s->topics[0].text.text[1], wide);
+	assert_string_equal(s->topics[0].title.text[0], hostile);
+	assert_string_equal(s->topics[0].title.text[1], kana);
+	assert_int_equal(s->questions[0].max_length, 32768);
+	survey_free(s);
+
+	assert_int_equal(load_texts("t", "t", "t", wide1, 100, &s, msg), -1);
+	assert_null(s);
+	assert_string_equal(msg, "texts: topics[0].text.ja: too long (16385 characters, at most "
+				 "16384)");
+	assert_int_equal(load_texts("t", "t", ascii1, "t", 100, &s, msg), -1);
+	assert_string_equal(msg, "texts: topics[0].text.en: too long (16385 characters, at most "
+				 "16384)");
+	assert_int_equal(load_texts("t", kana1, "t", "t", 100, &s, msg), -1);
+	assert_string_equal(msg, "texts: topics[0].title.ja: too long (501 characters, at most 500)");
+	assert_int_equal(load_texts("t", "t", "t", "t", 32769, &s, msg), -1);
+	assert_string_equal(msg, "texts: questions[0].max_length: 32769 is out of range (expected 1 "
+				 "to 32768)");
+	free(rtl);
+	free(wide);
+	free(wide1);
+	free(kana);
+	free(kana1);
+	free(ascii1);
+}
+
 /* "expertise": null turns the subgroup off even when an "expertise" question exists. */
 static void test_expertise_off(void **state)
 {
@@ -557,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_load_string),	 cmocka_unit_test(test_error_format),
 		cmocka_unit_test(test_text_fallback),	 cmocka_unit_test(test_lookups),
 		cmocka_unit_test(test_limits_inclusive), cmocka_unit_test(test_expertise_off),
+		cmocka_unit_test(test_text_length),	 cmocka_unit_test(test_text_limits_in_characters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -213,7 +213,7 @@ function roundActions(v, slug, sv, rounds, last, msg) {
       h('p', null, next === 1
         ? 'Every expert of the survey who is not revoked is invited.'
         : `The experts are invited as the definition says (by default those who answered round ${next - 1}).`),
-      field('Scheduled close (optional)', closeAt, 'Shown to coordinators and on the experts\' page; delphi does not close the round by itself. Your local time.'),
+      field('Scheduled close (optional)', closeAt, 'Shown to coordinators and on the experts\' page; the server closes the round at that time (reopening it clears it). Your local time.'),
       h('p', { class: 'actions' }, button));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
