@@ -11,7 +11,7 @@
  *
  * Two cases are timed, N runs each: the aggregation at round close (the round has no stats
  * rows yet: they are deleted, untimed, before each run) and a re-run (`delphi aggregate`: the
- * round's rows are replaced, so their deletion is part of the time).
+ * round's rows are there and are overwritten in place, so updating them is part of the time).
  *
  * Prints wall times (best of N runs, and each run), answers per second, peak RSS (getrusage
  * ru_maxrss), the ratio to the bare scan, and the targets next to the figures. Targets are

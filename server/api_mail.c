@@ -1,8 +1,9 @@
 /*
- * api_mail — invitations and reminders from the console (docs/api.md), with the rules of
- * `delphi experts invite | remind` (docs/mail.md): every mail carries a freshly issued link whose
- * hash is stored only once the relay accepted the mail, each attempt is committed on its own
- * with its mail_log row, sessions are kept. And GET .../mail-log, the log a page at a time.
+ * api_mail — invitations and reminders from the console (docs/api.md): the batch of
+ * `delphi experts invite | remind` (mail_batch.c, docs/mail.md), so the same rules hold: every
+ * mail carries a freshly issued link whose hash is stored only once the relay accepted the mail,
+ * each attempt is committed on its own with its mail_log row, sessions are kept. And
+ * GET .../mail-log, the log a page at a time.
  *
  * The batch talks to the relay (smtp.h: blocking, up to its timeout per read or write), so it
  * runs on the console's mail thread, one batch per server at a time; the thread hands each
@@ -14,63 +15,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api_console.h"
-#include "crypto.h"
 #include "db_mail.h"
 #include "log.h"
 #include "mail.h"
+#include "mail_batch.h"
 #include "smtp.h"
 #include "writer.h"
 #include "workq.h"
 
-#define LINK_MAX (API_CONSOLE_URL_MAX + 4 + DB_TOKEN_HEX)
 #define ONLY_MAX 100000 /* ids in "only" at most */
 
-struct recipient {
-	int64_t id;
-	char *ext_id, *name, *email;
-	enum db_mail_status status;
-	char detail[SMTP_ERR_MAX];
-};
+_Static_assert(API_CONSOLE_URL_MAX <= MAIL_BATCH_URL_MAX, "the public URL fits a mail's link");
 
 struct mail_job {
 	struct api *api;
 	struct api_survey *m;
 	char actor[API_CONSOLE_ACTOR_MAX];
-	enum mail_kind kind;
-	const char *lang; /* the survey's */
-	int round;        /* the open round, 0 if none */
-	int64_t round_id;
 	struct smtp_config cfg;
-
-	char **only;      /* the ids asked for, or NULL */
-	bool *only_seen;
-	size_t n_only;
-
-	struct recipient *v;
-	size_t n, cap;
+	struct mail_batch b;
 	json_t *skipped;
-	size_t count[3];  /* by enum db_mail_status */
 	char fail[WRITER_ERR_MAX]; /* the batch stopped: why ("" if it did not) */
-	bool oom;
 };
 
 static void mail_job_free(struct mail_job *j)
 {
 	if (!j)
 		return;
-	for (size_t i = 0; i < j->n; i++) {
-		free(j->v[i].ext_id);
-		free(j->v[i].name);
-		free(j->v[i].email);
-	}
-	free(j->v);
-	for (size_t i = 0; i < j->n_only; i++)
-		free(j->only[i]);
-	free(j->only);
-	free(j->only_seen);
+	mail_batch_release(&j->b);
 	json_decref(j->skipped);
 	smtp_config_clear(&j->cfg);
 	api_survey_put(j->api, j->m);
@@ -79,60 +52,13 @@ static void mail_job_free(struct mail_job *j)
 
 /* ---- Choosing the recipients (on the event thread) ------------------------------------------ */
 
-static void skip(struct mail_job *j, const char *ext_id, const char *why)
-{
-	if (json_array_append_new(j->skipped, json_pack("{s:s, s:s}", "id", ext_id, "reason", why)))
-		j->oom = true;
-}
-
-/* -1 when "only" was not given; else whether it names ext_id (marking it seen). */
-static int named(struct mail_job *j, const char *ext_id)
-{
-	int hit = 0;
-	if (!j->only)
-		return -1;
-	for (size_t i = 0; i < j->n_only; i++)
-		if (!strcmp(j->only[i], ext_id)) {
-			j->only_seen[i] = true;
-			hit = 1;
-		}
-	return hit;
-}
-
-static int select_cb(const struct db_mail_candidate *c, void *arg)
+/* mail_batch_select's skip: every expert left out that the reply should name. */
+static int skip_cb(void *arg, const char *ext_id, const char *why, bool named)
 {
 	struct mail_job *j = arg;
-	static const char no_address[] = "has no e-mail address";
-	const char *why = NULL;
-	int is_named = named(j, c->ext_id);
-	if (!is_named)
-		return 0;
-	if (c->revoked)
-		why = "is revoked";
-	else if (j->round && !c->invited)
-		why = "is not invited to the open round";
-	else if (j->kind == MAIL_REMINDER && c->answered)
-		why = "has answered the open round already";
-	else if (!*c->email)
-		why = no_address;
-	if (why) {
-		if (is_named == 1 || why == no_address)
-			skip(j, c->ext_id, why);
-		return j->oom;
-	}
-	if (j->n == j->cap) {
-		size_t cap = j->cap ? 2 * j->cap : 64;
-		struct recipient *v = realloc(j->v, cap * sizeof *v);
-		if (!v)
-			return 1;
-		j->v = v;
-		j->cap = cap;
-	}
-	struct recipient *r = &j->v[j->n++];
-	*r = (struct recipient){ .id = c->id, .ext_id = strdup(c->ext_id),
-				 .name = strdup(c->name), .email = strdup(c->email),
-				 .status = DB_MAIL_FAILED };
-	return !r->ext_id || !r->name || !r->email;
+	(void)named;
+	return json_array_append_new(j->skipped,
+				     json_pack("{s:s, s:s}", "id", ext_id, "reason", why)) ? -1 : 0;
 }
 
 /* Reads "only" (an array of strings) into j. 0, or -1 after replying. */
@@ -144,11 +70,7 @@ static int take_only(struct req *r, json_t *only, struct mail_job *j)
 				"only must be an array of expert ids");
 		return -1;
 	}
-	if (!(j->only = calloc(n + 1, sizeof *j->only)) ||
-	    !(j->only_seen = calloc(n + 1, sizeof *j->only_seen))) {
-		req_reply_error(r, 500, "internal", NULL, "out of memory");
-		return -1;
-	}
+	j->b.only = true;
 	for (size_t i = 0; i < n; i++) {
 		json_t *id = json_array_get(only, i);
 		if (!json_is_string(id)) {
@@ -156,7 +78,7 @@ static int take_only(struct req *r, json_t *only, struct mail_job *j)
 					"only must be an array of expert ids (strings)");
 			return -1;
 		}
-		if (!(j->only[j->n_only++] = strdup(json_string_value(id)))) {
+		if (mail_batch_only_add(&j->b, json_string_value(id))) {
 			req_reply_error(r, 500, "internal", NULL, "out of memory");
 			return -1;
 		}
@@ -175,7 +97,7 @@ struct record {
 	char err[WRITER_ERR_MAX];
 	/* what to write */
 	const struct mail_job *j;
-	const struct recipient *r; /* NULL: the batch's audit row */
+	const struct mail_batch_recipient *r; /* NULL: the batch's audit row */
 	const char *token;
 };
 
@@ -183,26 +105,12 @@ static int record_run(struct db *db, void *arg, char *err, size_t errlen)
 {
 	struct record *x = arg;
 	const struct mail_job *j = x->j;
-	if (x->r) {
-		enum db_mail_kind kind = j->kind == MAIL_INVITATION ? DB_MAIL_INVITATION
-								    : DB_MAIL_REMINDER;
-		if ((x->r->status == DB_MAIL_SENT && db_mail_set_token(db, x->r->id, x->token)) ||
-		    db_mail_log(db, j->m->sv->id, x->r->id, j->round, kind, x->r->status,
-				x->r->detail))
-			goto fail;
-		return 0;
+	if (x->r ? mail_batch_write_attempt(db, &j->b, x->r, x->token)
+		 : mail_batch_write_audit(db, &j->b, j->actor)) {
+		snprintf(err, errlen, "%s", db_error(db));
+		return -1;
 	}
-	char detail[300];
-	snprintf(detail, sizeof detail, "survey=%s round=%d sent=%zu refused=%zu failed=%zu",
-		 j->m->sv->survey->slug, j->round, j->count[DB_MAIL_SENT],
-		 j->count[DB_MAIL_REFUSED], j->count[DB_MAIL_FAILED]);
-	if (db_audit(db, j->actor, j->kind == MAIL_INVITATION ? "experts.invite" : "experts.remind",
-		     detail))
-		goto fail;
 	return 0;
-fail:
-	snprintf(err, errlen, "%s", db_error(db));
-	return -1;
 }
 
 static void record_done(void *arg, int rc, const char *err)
@@ -217,7 +125,7 @@ static void record_done(void *arg, int rc, const char *err)
 }
 
 /* Writes one attempt (r) or the audit row (r NULL) and waits for the commit. 0 or -1 (x->err). */
-static int record(struct mail_job *j, const struct recipient *r, const char *token)
+static int record(struct mail_job *j, const struct mail_batch_recipient *r, const char *token)
 {
 	struct record x = { .j = j, .r = r, .token = token };
 	pthread_mutex_init(&x.mu, NULL);
@@ -239,115 +147,48 @@ static int record(struct mail_job *j, const struct recipient *r, const char *tok
 
 /* ---- The batch (on the mail thread) --------------------------------------------------------- */
 
-static int build_message(const struct mail_job *j, const struct recipient *r, const char *token,
-			 struct buf *msg, char err[MAIL_ERR_MAX])
+static bool stop_cb(void *arg)
 {
-	const struct survey *s = j->m->sv->survey;
-	struct buf subject = BUF_INIT, body = BUF_INIT;
-	char link[LINK_MAX + 1], id[25];
-	int rc = -1;
-	buf_init(&subject);
-	buf_init(&body);
-	snprintf(link, sizeof link, "%s/e/%s", j->api->console->public_url, token);
-	const struct mail_vars vars = {
-		.survey_title = survey_text(s, &s->title, j->lang),
-		.expert_name = r->name,
-		.link = link,
-		.round = j->round,
-	};
-	mail_compose(j->kind, j->lang, &vars, &subject, &body);
-	if (crypto_token_hex(12, id)) {
-		snprintf(err, MAIL_ERR_MAX, "no randomness for the Message-ID");
-		goto out;
-	}
-	const struct mail_message m = {
-		.from_name = j->cfg.from_name,
-		.from_addr = j->cfg.from_addr,
-		.to_name = r->name,
-		.to_addr = r->email,
-		.subject = subject.data,
-		.body = body.data,
-		.date = time(NULL),
-		.id_random = id,
-	};
-	rc = mail_format(&m, msg, err);
-out:
-	explicit_bzero(link, sizeof link);
-	if (body.cap)
-		explicit_bzero(body.data, body.len);
-	buf_release(&subject);
-	buf_release(&body);
-	return rc;
+	struct mail_job *j = arg;
+	return atomic_load(&j->api->console->stopping);
 }
 
-static enum db_mail_status status_of(enum smtp_result res)
+static int record_cb(void *arg, const struct mail_batch_recipient *r, const char *token)
 {
-	return res == SMTP_SENT ? DB_MAIL_SENT : res == SMTP_REFUSED ? DB_MAIL_REFUSED
-								     : DB_MAIL_FAILED;
+	struct mail_job *j = arg;
+	if (!record(j, r, token))
+		return 0;
+	if (r->status == DB_MAIL_SENT)
+		log_warnx("console mail: the mail to %s went out but its new link could not be "
+			  "stored, so that link does not work: %s", r->ext_id, j->fail);
+	return -1;
+}
+
+static int audit_cb(void *arg)
+{
+	return record(arg, NULL, NULL);
 }
 
 static void send_batch(void *arg)
 {
 	struct mail_job *j = arg;
-	struct smtp_session *smtp = NULL;
-	struct buf msg = BUF_INIT;
-	char err[SMTP_ERR_MAX] = "";
-	buf_init(&msg);
-	if (smtp_open(&j->cfg, &smtp, err, sizeof err)) {
-		log_warnx("console mail: %s", err);
-		smtp = NULL;
-	}
-	for (size_t i = 0; i < j->n; i++) {
-		struct recipient *r = &j->v[i];
-		char token[DB_TOKEN_HEX + 1] = "", merr[MAIL_ERR_MAX];
-		enum smtp_result res = SMTP_FAILED;
-		if (atomic_load(&j->api->console->stopping)) {
-			snprintf(j->fail, sizeof j->fail, "the server is shutting down");
-			j->n = i; /* the rest were not attempted: not reported */
-			break;
-		}
-		buf_reset(&msg);
-		if (!smtp)
-			snprintf(r->detail, sizeof r->detail, "not sent: %.400s", err);
-		else if (crypto_token_hex(DB_TOKEN_BYTES, token))
-			snprintf(r->detail, sizeof r->detail, "not sent: no randomness for a token");
-		else if (build_message(j, r, token, &msg, merr))
-			snprintf(r->detail, sizeof r->detail, "not sent: %s", merr);
-		else
-			res = smtp_send(smtp, r->email, msg.data, msg.len, r->detail,
-					sizeof r->detail);
-		if (msg.cap)
-			explicit_bzero(msg.data, msg.len);
-		r->status = status_of(res);
-		int rc = record(j, r, token);
-		explicit_bzero(token, sizeof token);
-		if (rc) {
-			if (r->status == DB_MAIL_SENT)
-				log_warnx("console mail: the mail to %s went out but its new link could "
-					  "not be stored, so that link does not work: %s", r->ext_id,
-					  j->fail);
-			j->n = i + 1;
-			break;
-		}
-		j->count[r->status]++;
-	}
-	if (!*j->fail)
-		record(j, NULL, NULL);
-	smtp_close(smtp);
-	buf_release(&msg);
+	const struct mail_batch_ops ops = { "console mail", stop_cb, record_cb, audit_cb };
+	if (mail_batch_send(&j->b, &j->cfg, &ops, j) == MAIL_BATCH_STOPPED)
+		snprintf(j->fail, sizeof j->fail, "the server is shutting down");
 }
 
 static void batch_done(struct req *r, void *arg, bool ran)
 {
 	struct mail_job *j = arg;
+	const struct mail_batch *b = &j->b;
 	json_t *results = json_array();
 	atomic_store(&j->api->console->mailing, 0);
 	if (!ran) {
 		api_console_busy(r);
 		goto out;
 	}
-	for (size_t i = 0; results && i < j->n; i++) {
-		const struct recipient *x = &j->v[i];
+	for (size_t i = 0; results && i < b->n_done; i++) {
+		const struct mail_batch_recipient *x = &b->v[i];
 		if (json_array_append_new(results, json_pack("{s:s, s:s, s:s, s:s}", "id", x->ext_id,
 							     "email", x->email, "status",
 							     db_mail_status_name(x->status),
@@ -361,21 +202,55 @@ static void batch_done(struct req *r, void *arg, bool ran)
 		log_warnx("console mail: the batch stopped: %s", j->fail);
 		req_add_header(r, "Retry-After", "1");
 		req_reply_error(r, 503, "unavailable", NULL,
-				"the batch stopped after %zu mail%s (see the mail log): %s", j->n,
-				j->n == 1 ? "" : "s", j->fail);
+				"the batch stopped after %zu mail%s (see the mail log): %s",
+				b->n_done, b->n_done == 1 ? "" : "s", j->fail);
 		goto out;
 	}
 	req_reply_json(r, 200,
 		       json_pack("{s:s, s:i, s:I, s:I, s:I, s:o?, s:O}", "kind",
-				 mail_kind_name(j->kind), "round", j->round, "sent",
-				 (json_int_t)j->count[DB_MAIL_SENT], "refused",
-				 (json_int_t)j->count[DB_MAIL_REFUSED], "failed",
-				 (json_int_t)j->count[DB_MAIL_FAILED], "results", results, "skipped",
+				 mail_kind_name(b->kind), "round", b->round, "sent",
+				 (json_int_t)b->count[DB_MAIL_SENT], "refused",
+				 (json_int_t)b->count[DB_MAIL_REFUSED], "failed",
+				 (json_int_t)b->count[DB_MAIL_FAILED], "results", results, "skipped",
 				 j->skipped));
 	results = NULL;
 out:
 	json_decref(results);
 	mail_job_free(j);
+}
+
+/* Chooses the recipients of j (its survey, kind and language set), with db the event thread's
+ * connection. 0, or -1 after replying. */
+static int choose(struct req *r, struct db *db, struct mail_job *j)
+{
+	const char *slug = j->m->sv->survey->slug;
+	size_t unknown = 0;
+	int outcome = mail_batch_open_round(&j->b, db);
+	if (outcome < 0) {
+		api_fail_db(r, db, "cannot read the round");
+		return -1;
+	}
+	if (outcome == MAIL_BATCH_NO_OPEN_ROUND) {
+		req_reply_error(r, 409, "no_open_round", NULL,
+				"reminders go to the experts invited to the open round: no round of "
+				"%s is open", slug);
+		return -1;
+	}
+	outcome = mail_batch_select(&j->b, db, skip_cb, j, &unknown);
+	if (outcome < 0) {
+		api_fail_db(r, db, "cannot read the experts");
+		return -1;
+	}
+	if (outcome == MAIL_BATCH_NOMEM) {
+		req_reply_error(r, 500, "internal", NULL, "out of memory");
+		return -1;
+	}
+	if (outcome == MAIL_BATCH_UNKNOWN) {
+		req_reply_error(r, 422, "invalid_request", "only",
+				"survey %s has no expert \"%.64s\"", slug, j->b.only_ids[unknown]);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- POST .../invitations ------------------------------------------------------------------- */
@@ -407,7 +282,7 @@ void api_mail_send(struct req *r)
 				"kind must be \"invitation\" or \"reminder\"");
 		goto out;
 	}
-	j->kind = !strcmp(kind, "invitation") ? MAIL_INVITATION : MAIL_REMINDER;
+	j->b.kind = !strcmp(kind, "invitation") ? MAIL_INVITATION : MAIL_REMINDER;
 	json_t *only = json_object_get(body, "only");
 	if (only && !json_is_null(only) && take_only(r, only, j))
 		goto out;
@@ -423,55 +298,28 @@ void api_mail_send(struct req *r)
 				s->slug);
 		goto out;
 	}
-	j->lang = s->languages[li];
+	j->b.lang = s->languages[li];
+	j->b.sv = j->m->sv;
+	j->b.url = con->public_url;
 	if (smtp_config_from_env(&j->cfg, err, sizeof err)) {
 		req_reply_error(r, 501, "not_configured", NULL,
 				"the server has no mail relay configured (%s): see docs/mail.md",
 				err);
 		goto out;
 	}
-	struct db_round rd;
-	int found = db_round_get(db, j->m->sv->id, 0, &rd);
-	if (found < 0) {
-		api_fail_db(r, db, "cannot read the round");
+	if (choose(r, db, j))
 		goto out;
-	}
-	if (found == DB_FOUND && rd.state == DB_ROUND_OPEN) {
-		j->round = rd.number;
-		j->round_id = rd.id;
-	}
-	if (j->kind == MAIL_REMINDER && !j->round) {
-		req_reply_error(r, 409, "no_open_round", NULL,
-				"reminders go to the experts invited to the open round: no round of "
-				"%s is open", s->slug);
-		goto out;
-	}
-	int walk = db_mail_candidates(db, j->m->sv->id, j->round_id, select_cb, j);
-	if (walk < 0) {
-		api_fail_db(r, db, "cannot read the experts");
-		goto out;
-	}
-	if (walk || j->oom) {
-		req_reply_error(r, 500, "internal", NULL, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < j->n_only; i++)
-		if (!j->only_seen[i]) {
-			req_reply_error(r, 422, "invalid_request", "only",
-					"survey %s has no expert \"%.64s\"", s->slug, j->only[i]);
-			goto out;
-		}
 	if (atomic_exchange(&con->mailing, 1)) {
 		req_reply_error(r, 409, "mail_in_progress", NULL,
 				"another batch of mail is being sent: try again when it is done");
 		goto out;
 	}
 	holding = true;
-	if (!j->n) { /* nobody to mail: answer at once */
+	if (!j->b.n) { /* nobody to mail: answer at once */
 		atomic_store(&con->mailing, 0);
 		holding = false;
 		req_reply_json(r, 200, json_pack("{s:s, s:i, s:i, s:i, s:i, s:[], s:O}", "kind",
-						 kind, "round", j->round, "sent", 0, "refused", 0,
+						 kind, "round", j->b.round, "sent", 0, "refused", 0,
 						 "failed", 0, "results", "skipped", j->skipped));
 		goto out;
 	}

@@ -19,9 +19,8 @@
 #include "db.h"
 #include "log.h"
 
-#define DEFAULT_PUBLIC_URL "https://localhost:8443"
 #define ID_MAX 128
-#define NAME_MAX_BYTES 200
+#define NAME_MAX_CHARS 16384 /* characters (survey_text_length), as a long survey text */
 #define EMAIL_MAX 254
 
 enum { COL_ID, COL_NAME, COL_EMAIL, COL_SECTOR, COL_FIELDS, N_COLS };
@@ -52,17 +51,19 @@ static void rows_release(struct expert_rows *rows)
 	free(rows->v);
 }
 
-/* Checks a text cell: non-empty unless optional, clean UTF-8 on one line, at most max bytes. */
+/* Checks a text cell: non-empty unless optional, clean UTF-8 on one line, at most max bytes, or
+ * max characters when in_chars (names: every script gets the same room). */
 static int check_text(struct cli_util_errors *e, size_t row, const char *what, const char *s,
-		      size_t max, int optional)
+		      size_t max, int in_chars, int optional)
 {
 	size_t len = strlen(s);
 	if (!len && !optional) {
 		cli_util_error(e, row, "%s is empty", what);
 		return -1;
 	}
-	if (len > max) {
-		cli_util_error(e, row, "%s is longer than %zu bytes", what, max);
+	if (len > max && (!in_chars || survey_text_length(s) > max)) {
+		cli_util_error(e, row, "%s is longer than %zu %s", what, max,
+			       in_chars ? "characters" : "bytes");
 		return -1;
 	}
 	if (!answer_is_clean_utf8(s, len) || strpbrk(s, "\r\n\t")) {
@@ -138,9 +139,9 @@ static void check_row(struct cli_util_errors *e, const struct survey *s,
 	char *sector = cli_util_trim(r->fields[col[COL_SECTOR]]);
 	int bad = 0;
 
-	bad |= check_text(e, row, "id", id, ID_MAX, 0);
-	bad |= check_text(e, row, "name", name, NAME_MAX_BYTES, 0);
-	if (!check_text(e, row, "email", email, EMAIL_MAX, 1)) {
+	bad |= check_text(e, row, "id", id, ID_MAX, 0, 0);
+	bad |= check_text(e, row, "name", name, NAME_MAX_CHARS, 1, 0);
+	if (!check_text(e, row, "email", email, EMAIL_MAX, 0, 1)) {
 		if (*email && !plausible_email(email)) {
 			cli_util_error(e, row, "email \"%s\" is not an e-mail address", email);
 			bad = 1;
@@ -230,31 +231,6 @@ static int row_cb(const struct csv_row *r, const size_t *col, void *arg)
 	check_row(rc->e, rc->s, r, col, rc->rows);
 	return 0;
 }
-/* The public URL without trailing slashes, from --public-url, DELPHI_PUBLIC_URL or the default;
- * NULL after a message if it is not an http(s) URL. */
-static const char *public_url(const char *opt, char *out, size_t size)
-{
-	const char *url = opt ? opt : getenv("DELPHI_PUBLIC_URL");
-	if (!url || !*url)
-		url = DEFAULT_PUBLIC_URL;
-	size_t n = strlen(url);
-	while (n && url[n - 1] == '/')
-		n--;
-	int scheme = !strncmp(url, "https://", 8) ? 8 : !strncmp(url, "http://", 7) ? 7 : 0;
-	int clean = 1;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)url[i] <= ' ' || url[i] == '"' || url[i] == 0x7f)
-			clean = 0;
-	if (!scheme || n <= (size_t)scheme || n >= size || !clean) {
-		cli_util_usage("experts import",
-			       "the public URL '%s' is not an http:// or https:// URL (set it with "
-			       "--public-url or DELPHI_PUBLIC_URL)", url);
-		return NULL;
-	}
-	memcpy(out, url, n);
-	out[n] = '\0';
-	return out;
-}
 
 /* delphi experts import --survey SLUG FILE.csv [--public-url URL] */
 static int experts_import(const struct cli_ctx *ctx, int argc, char **argv)
@@ -278,7 +254,7 @@ static int experts_import(const struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_util_parse(cmd, argc, argv, opts, 2, pos, 1, 1, &n_pos)) ||
 	    (rc = cli_util_require(cmd, "--survey", slug)))
 		goto out;
-	if (!public_url(url_opt, url, sizeof url)) {
+	if (!cli_util_public_url(cmd, url_opt, url, sizeof url)) {
 		rc = CLI_USAGE;
 		goto out;
 	}

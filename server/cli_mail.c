@@ -8,7 +8,9 @@
  * committed on its own, with its mail_log row, right after the relay's answer, so an
  * interrupted batch loses at most the message in flight. Sessions are kept: an expert in the
  * middle of answering is not logged out by a reminder. reissue (a link to hand over yourself,
- * or to take back a leaked one) and revoke do end the expert's sessions.
+ * or to take back a leaked one) and revoke do end the expert's sessions. The batch itself (who
+ * gets a mail, the message, the writes) is mail_batch.c's, shared with the console; this file
+ * reads the options and reports on the terminal.
  *
  * Language: experts have no language of their own; a batch is written in --lang (default the
  * survey's first language), the survey title in that language; mail.c has texts in en, ja and
@@ -19,183 +21,71 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "buf.h"
 #include "cli_util.h"
-#include "crypto.h"
 #include "csv.h"
 #include "db.h"
 #include "db_mail.h"
 #include "log.h"
 #include "mail.h"
+#include "mail_batch.h"
 #include "smtp.h"
 
-#define DEFAULT_PUBLIC_URL "https://localhost:8443"
-#define URL_MAX 1024
+#define URL_MAX MAIL_BATCH_URL_MAX
 #define LINK_MAX (URL_MAX + 4 + DB_TOKEN_HEX)
 
-/* One expert to mail; strings owned. */
-struct recipient {
-	int64_t id;
-	char *ext_id, *name, *email;
-};
-
-/* What invite and remind share. */
+/* What invite and remind add to the batch. */
 struct batch {
-	const char *cmd; /* "experts invite" */
-	enum mail_kind kind;
+	struct mail_batch mb;
+	const char *cmd;    /* "experts invite" */
 	const char *slug;
-	int64_t survey_id;
 	const char *only;   /* --only ID,... or NULL */
-	const char *lang;   /* --lang or NULL */
-	const char *url;    /* the public URL, checked */
 	bool dry_run;
-	int round;          /* the open round's number, 0 if none */
-	int64_t round_id;
-
-	char **only_ids;    /* --only split; only_seen[i]: that id exists */
-	bool *only_seen;
-	size_t n_only;
-
-	struct recipient *v;
-	size_t n, cap;
+	struct db *db;
 	size_t no_email;    /* experts skipped for want of an address (not named in --only) */
 	int problems;       /* --only named someone who cannot be mailed */
 };
 
-static void batch_release(struct batch *b)
-{
-	for (size_t i = 0; i < b->n; i++) {
-		free(b->v[i].ext_id);
-		free(b->v[i].name);
-		free(b->v[i].email);
-	}
-	free(b->v);
-	for (size_t i = 0; i < b->n_only; i++)
-		free(b->only_ids[i]);
-	free(b->only_ids);
-	free(b->only_seen);
-}
-
-/* The public URL without trailing slashes, from --public-url, DELPHI_PUBLIC_URL or the default
- * (as `experts import` takes it); NULL after a message if it is not an http(s) URL. */
-static const char *public_url(const char *cmd, const char *opt, char *out, size_t size)
-{
-	const char *url = opt ? opt : getenv("DELPHI_PUBLIC_URL");
-	if (!url || !*url)
-		url = DEFAULT_PUBLIC_URL;
-	size_t n = strlen(url);
-	while (n && url[n - 1] == '/')
-		n--;
-	int scheme = !strncmp(url, "https://", 8) ? 8 : !strncmp(url, "http://", 7) ? 7 : 0;
-	int clean = 1;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)url[i] <= ' ' || url[i] == '"' || url[i] == 0x7f)
-			clean = 0;
-	if (!scheme || n <= (size_t)scheme || n >= size || !clean) {
-		cli_util_usage(cmd, "the public URL '%s' is not an http:// or https:// URL (set it "
-				    "with --public-url or DELPHI_PUBLIC_URL)", url);
-		return NULL;
-	}
-	memcpy(out, url, n);
-	out[n] = '\0';
-	return out;
-}
-
-/* Splits --only "E1, E2" into b->only_ids. */
+/* Splits --only "E1, E2" into b->mb's ids. */
 static int split_only(struct batch *b)
 {
 	char *copy = strdup(b->only), *save = NULL;
-	size_t cap = 1;
-	for (const char *p = b->only; *p; p++)
-		cap += *p == ',';
-	b->only_ids = calloc(cap, sizeof *b->only_ids);
-	b->only_seen = calloc(cap, sizeof *b->only_seen);
-	if (!copy || !b->only_ids || !b->only_seen) {
-		free(copy);
+	if (!copy) {
 		log_warnx("out of memory");
 		return CLI_FAIL;
 	}
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		cli_util_trim(t);
-		if (*t && !(b->only_ids[b->n_only++] = strdup(t))) {
+		if (*t && mail_batch_only_add(&b->mb, t)) {
 			free(copy);
 			log_warnx("out of memory");
 			return CLI_FAIL;
 		}
 	}
 	free(copy);
-	if (!b->n_only)
+	if (!b->mb.n_only)
 		return cli_util_usage(b->cmd, "--only needs expert ids separated by ','");
 	return CLI_OK;
 }
 
-/* -1 if --only was not given; else whether it names ext_id (marking it seen). */
-static int named(struct batch *b, const char *ext_id)
-{
-	int hit = 0;
-	if (!b->only)
-		return -1;
-	for (size_t i = 0; i < b->n_only; i++)
-		if (!strcmp(b->only_ids[i], ext_id)) {
-			b->only_seen[i] = true;
-			hit = 1;
-		}
-	return hit;
-}
-
-/* Picks the recipients: not revoked, with an address; for an invitation while a round is open,
- * invited to it; for a reminder, invited to the open round and without an answer in it. */
-static int select_cb(const struct db_mail_candidate *c, void *arg)
+/* mail_batch_select's skip: a named expert who cannot be mailed is a problem; the others are
+ * counted. */
+static int skip_cb(void *arg, const char *ext_id, const char *why, bool is_named)
 {
 	struct batch *b = arg;
-	int is_named = named(b, c->ext_id);
-	static const char no_address[] = "has no e-mail address";
-	const char *why = NULL;
-	if (!is_named)
-		return 0;
-	if (c->revoked)
-		why = "is revoked";
-	else if (b->round && !c->invited)
-		why = "is not invited to the open round";
-	else if (b->kind == MAIL_REMINDER && c->answered)
-		why = "has answered the open round already";
-	else if (!*c->email)
-		why = no_address;
-	if (why) {
-		if (is_named == 1) {
-			log_warnx("%s: expert %s %s: not mailed", b->cmd, c->ext_id, why);
-			b->problems++;
-		} else if (why == no_address) {
-			b->no_email++; /* would have been mailed: say so */
-		}
-		return 0;
+	if (is_named) {
+		log_warnx("%s: expert %s %s: not mailed", b->cmd, ext_id, why);
+		b->problems++;
+	} else {
+		b->no_email++; /* would have been mailed: say so */
 	}
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 64;
-		struct recipient *v = realloc(b->v, cap * sizeof *v);
-		if (!v)
-			goto oom;
-		b->v = v;
-		b->cap = cap;
-	}
-	struct recipient *r = &b->v[b->n];
-	r->id = c->id;
-	r->ext_id = strdup(c->ext_id);
-	r->name = strdup(c->name);
-	r->email = strdup(c->email);
-	b->n++;
-	if (!r->ext_id || !r->name || !r->email)
-		goto oom;
 	return 0;
-oom:
-	log_warnx("out of memory");
-	return 1;
 }
 
 /* Writes one "id,email,status,detail" line to stdout. */
-static int print_line(const struct recipient *r, const char *status, const char *detail)
+static int print_line(const struct mail_batch_recipient *r, const char *status,
+		      const char *detail)
 {
 	struct buf line = BUF_INIT;
 	buf_init(&line);
@@ -206,156 +96,113 @@ static int print_line(const struct recipient *r, const char *status, const char 
 	return rc;
 }
 
-/* Logs an attempt (and, when sent, stores the token it carried) in one transaction. */
-static int record(struct db *db, const struct batch *b, const struct recipient *r,
-		  enum db_mail_status status, const char *token, const char *detail)
+/* mail_batch_send's record: the attempt in one transaction, then its line on stdout. */
+static int record_cb(void *arg, const struct mail_batch_recipient *r, const char *token)
 {
-	enum db_mail_kind kind = b->kind == MAIL_INVITATION ? DB_MAIL_INVITATION : DB_MAIL_REMINDER;
-	if (db_begin(db) || (status == DB_MAIL_SENT && db_mail_set_token(db, r->id, token)) ||
-	    db_mail_log(db, b->survey_id, r->id, b->round, kind, status, detail) ||
-	    db_commit(db)) {
+	struct batch *b = arg;
+	struct db *db = b->db;
+	if (db_begin(db) || mail_batch_write_attempt(db, &b->mb, r, token) || db_commit(db)) {
 		db_rollback(db);
+		if (r->status == DB_MAIL_SENT)
+			log_warnx("%s: the mail to %s went out but its new link could not be "
+				  "stored, so that link does not work (the earlier one still "
+				  "does): %s; send it again with --only %s", b->cmd, r->ext_id,
+				  db_error(db), r->ext_id);
+		else
+			log_warnx("%s: %s", b->cmd, db_error(db));
+		return -1;
+	}
+	return print_line(r, db_mail_status_name(r->status), r->detail) ? -1 : 0;
+}
+
+/* mail_batch_send's audit, by "cli". */
+static int audit_cb(void *arg)
+{
+	struct batch *b = arg;
+	if (db_begin(b->db) || mail_batch_write_audit(b->db, &b->mb, "cli") || db_commit(b->db)) {
+		db_rollback(b->db);
+		cli_util_db_fail(b->db);
 		return -1;
 	}
 	return 0;
 }
 
-/* The message for r carrying token, into msg; -1 with a message in err. */
-static int build_message(const struct batch *b, const struct smtp_config *cfg,
-			 const struct survey *s, const struct recipient *r, const char *token,
-			 struct buf *msg, char err[MAIL_ERR_MAX])
-{
-	struct buf subject = BUF_INIT, body = BUF_INIT;
-	char link[LINK_MAX + 1], id[25];
-	int rc = -1;
-	buf_init(&subject);
-	buf_init(&body);
-	snprintf(link, sizeof link, "%s/e/%s", b->url, token);
-	const struct mail_vars vars = {
-		.survey_title = survey_text(s, &s->title, b->lang),
-		.expert_name = r->name,
-		.link = link,
-		.round = b->round,
-	};
-	mail_compose(b->kind, b->lang, &vars, &subject, &body);
-	if (crypto_token_hex(12, id)) {
-		snprintf(err, MAIL_ERR_MAX, "no randomness for the Message-ID");
-		goto out;
-	}
-	const struct mail_message m = {
-		.from_name = cfg->from_name,
-		.from_addr = cfg->from_addr,
-		.to_name = r->name,
-		.to_addr = r->email,
-		.subject = subject.data,
-		.body = body.data,
-		.date = time(NULL),
-		.id_random = id,
-	};
-	rc = mail_format(&m, msg, err);
-out:
-	explicit_bzero(link, sizeof link);
-	if (body.cap)
-		explicit_bzero(body.data, body.len);
-	buf_release(&subject);
-	buf_release(&body);
-	return rc;
-}
-
-static enum db_mail_status db_status(enum smtp_result r)
-{
-	return r == SMTP_SENT ? DB_MAIL_SENT : r == SMTP_REFUSED ? DB_MAIL_REFUSED : DB_MAIL_FAILED;
-}
-
 /* Mails every recipient of b over one session. Returns an enum cli_status. */
-static int send_all(struct db *db, struct db_survey *sv, struct batch *b,
-		    const struct smtp_config *cfg)
+static int send_all(struct batch *b, const struct smtp_config *cfg)
 {
-	struct smtp_session *smtp = NULL;
-	struct buf msg = BUF_INIT;
-	char err[SMTP_ERR_MAX], detail[SMTP_ERR_MAX];
-	size_t count[3] = { 0, 0, 0 };
-	int rc = CLI_FAIL;
-	buf_init(&msg);
-	if (cli_util_write("id,email,status,detail\n", 23))
-		goto out;
-	if (smtp_open(cfg, &smtp, err, sizeof err)) {
-		log_warnx("%s: %s", b->cmd, err);
-		smtp = NULL;
-	}
-	for (size_t i = 0; i < b->n; i++) {
-		const struct recipient *r = &b->v[i];
-		char token[DB_TOKEN_HEX + 1] = "", merr[MAIL_ERR_MAX];
-		enum smtp_result res = SMTP_FAILED;
-		buf_reset(&msg);
-		if (!smtp) {
-			snprintf(detail, sizeof detail, "not sent: %.400s", err);
-		} else if (crypto_token_hex(DB_TOKEN_BYTES, token)) {
-			snprintf(detail, sizeof detail, "not sent: no randomness for a token");
-		} else if (build_message(b, cfg, sv->survey, r, token, &msg, merr)) {
-			snprintf(detail, sizeof detail, "not sent: %s", merr);
-		} else {
-			res = smtp_send(smtp, r->email, msg.data, msg.len, detail, sizeof detail);
-		}
-		if (msg.cap)
-			explicit_bzero(msg.data, msg.len);
-		enum db_mail_status st = db_status(res);
-		if (record(db, b, r, st, token, detail)) {
-			if (st == DB_MAIL_SENT)
-				log_warnx("%s: the mail to %s went out but its new link could not be "
-					  "stored, so that link does not work (the earlier one still "
-					  "does): %s; send it again with --only %s", b->cmd, r->ext_id,
-					  db_error(db), r->ext_id);
-			else
-				log_warnx("%s: %s", b->cmd, db_error(db));
-			explicit_bzero(token, sizeof token);
-			goto out;
-		}
-		explicit_bzero(token, sizeof token);
-		count[st]++;
-		if (print_line(r, db_mail_status_name(st), detail))
-			goto out;
-	}
-	char audit[512];
-	snprintf(audit, sizeof audit, "survey=%s round=%d sent=%zu refused=%zu failed=%zu",
-		 b->slug, b->round, count[DB_MAIL_SENT], count[DB_MAIL_REFUSED],
-		 count[DB_MAIL_FAILED]);
-	if (db_begin(db) ||
-	    db_audit(db, "cli", b->kind == MAIL_INVITATION ? "experts.invite" : "experts.remind",
-		     audit) ||
-	    db_commit(db)) {
-		rc = cli_util_db_fail(db);
-		goto out;
-	}
+	const struct mail_batch_ops ops = { b->cmd, NULL, record_cb, audit_cb };
+	const size_t *count = b->mb.count;
+	if (cli_util_write("id,email,status,detail\n", 23) ||
+	    mail_batch_send(&b->mb, cfg, &ops, b) != MAIL_BATCH_OK)
+		return CLI_FAIL;
 	log_warnx("%s: %zu sent, %zu refused, %zu failed", b->cmd, count[DB_MAIL_SENT],
 		  count[DB_MAIL_REFUSED], count[DB_MAIL_FAILED]);
 	if (count[DB_MAIL_REFUSED] || count[DB_MAIL_FAILED])
 		log_warnx("%s: experts whose mail was not sent keep their earlier link; see "
 			  "the detail column", b->cmd);
-	rc = count[DB_MAIL_SENT] == b->n ? CLI_OK : CLI_FAIL;
-out:
-	db_rollback(db);
-	smtp_close(smtp);
-	buf_release(&msg);
+	return count[DB_MAIL_SENT] == b->mb.n ? CLI_OK : CLI_FAIL;
+}
+
+/* Prints what a --dry-run would mail. Returns an enum cli_status. */
+static int dry_run(const struct batch *b)
+{
+	struct buf out = BUF_INIT;
+	buf_init(&out);
+	buf_adds(&out, "id,email,status,detail\n");
+	for (size_t i = 0; i < b->mb.n; i++) {
+		const char *cells[4] = { b->mb.v[i].ext_id, b->mb.v[i].email, "dry-run",
+					 "not sent: --dry-run" };
+		csv_write_row(&out, cells, 4);
+	}
+	int rc = cli_util_write(out.data, out.len);
+	buf_release(&out);
+	log_warnx("%s: --dry-run: %zu would be mailed; nothing was sent or changed", b->cmd,
+		  b->mb.n);
 	return rc;
+}
+
+/* Chooses the recipients of b (its survey and language set). Returns an enum cli_status. */
+static int choose(struct batch *b)
+{
+	size_t unknown = 0;
+	int outcome = mail_batch_open_round(&b->mb, b->db);
+	if (outcome == MAIL_BATCH_NO_OPEN_ROUND) {
+		log_warnx("%s: no round of %s is open: reminders go to the experts invited to the "
+			  "open round who have not answered it", b->cmd, b->slug);
+		return CLI_FAIL;
+	}
+	if (outcome == MAIL_BATCH_OK)
+		outcome = mail_batch_select(&b->mb, b->db, skip_cb, b, &unknown);
+	if (outcome < 0)
+		return cli_util_db_fail(b->db);
+	if (outcome == MAIL_BATCH_NOMEM) {
+		log_warnx("out of memory");
+		return CLI_FAIL;
+	}
+	if (outcome == MAIL_BATCH_UNKNOWN)
+		return cli_util_usage(b->cmd, "survey %s has no expert '%s' (--only)", b->slug,
+				      b->mb.only_ids[unknown]);
+	if (b->no_email)
+		log_warnx("%s: %zu expert%s without an e-mail address not mailed", b->cmd,
+			  b->no_email, b->no_email == 1 ? "" : "s");
+	return CLI_OK;
 }
 
 /* delphi experts invite|remind --survey SLUG [--public-url URL] [--only ID,...] [--lang L]
  *                             [--smtp-insecure] [--dry-run] */
-static int mail_batch(const struct cli_ctx *ctx, int argc, char **argv, enum mail_kind kind)
+static int experts_mail(const struct cli_ctx *ctx, int argc, char **argv, enum mail_kind kind)
 {
 	struct batch b = { .cmd = kind == MAIL_INVITATION ? "experts invite" : "experts remind",
-			   .kind = kind };
+			   .mb = { .kind = kind } };
 	const char *url_opt = NULL, *pos[1];
 	bool insecure = false;
 	const struct cli_util_opt opts[] = {
 		{ "--survey", &b.slug, NULL },       { "--public-url", &url_opt, NULL },
-		{ "--only", &b.only, NULL },         { "--lang", &b.lang, NULL },
+		{ "--only", &b.only, NULL },         { "--lang", &b.mb.lang, NULL },
 		{ "--smtp-insecure", NULL, &insecure }, { "--dry-run", NULL, &b.dry_run },
 	};
 	struct smtp_config cfg;
 	char url[URL_MAX], err[SMTP_ERR_MAX];
-	struct db *db = NULL;
 	struct db_survey *sv = NULL;
 	int n_pos, rc;
 	memset(&cfg, 0, sizeof cfg);
@@ -363,7 +210,7 @@ static int mail_batch(const struct cli_ctx *ctx, int argc, char **argv, enum mai
 				 &n_pos)) ||
 	    (rc = cli_util_require(b.cmd, "--survey", b.slug)))
 		goto out;
-	if (!(b.url = public_url(b.cmd, url_opt, url, sizeof url))) {
+	if (!(b.mb.url = cli_util_public_url(b.cmd, url_opt, url, sizeof url))) {
 		rc = CLI_USAGE;
 		goto out;
 	}
@@ -377,82 +224,41 @@ static int mail_batch(const struct cli_ctx *ctx, int argc, char **argv, enum mai
 		if (insecure)
 			cfg.insecure = true;
 	}
-	if ((rc = cli_util_open(ctx, false, &db)) || (rc = cli_util_survey(db, b.slug, &sv)))
+	if ((rc = cli_util_open(ctx, false, &b.db)) || (rc = cli_util_survey(b.db, b.slug, &sv)))
 		goto out;
 	const struct survey *s = sv->survey;
-	b.survey_id = sv->id;
-	if (b.lang && survey_language_index(s, b.lang) < 0) {
+	b.mb.sv = sv;
+	if (b.mb.lang && survey_language_index(s, b.mb.lang) < 0) {
 		struct buf list = BUF_INIT;
 		buf_init(&list);
 		for (size_t i = 0; i < s->n_languages; i++)
 			buf_printf(&list, "%s%s", i ? ", " : "", s->languages[i]);
 		rc = cli_util_usage(b.cmd, "survey %s has no language '%s' (its languages: %s)",
-				    b.slug, b.lang, list.data);
+				    b.slug, b.mb.lang, list.data);
 		buf_release(&list);
 		goto out;
 	}
-	if (!b.lang)
-		b.lang = s->languages[0];
-
-	struct db_round r;
-	int found = db_round_get(db, sv->id, 0, &r);
-	if (found < 0) {
-		rc = cli_util_db_fail(db);
+	if (!b.mb.lang)
+		b.mb.lang = s->languages[0];
+	if ((rc = choose(&b)))
 		goto out;
-	}
-	if (found == DB_FOUND && r.state == DB_ROUND_OPEN) {
-		b.round = r.number;
-		b.round_id = r.id;
-	}
-	if (kind == MAIL_REMINDER && !b.round) {
-		log_warnx("%s: no round of %s is open: reminders go to the experts invited to the "
-			  "open round who have not answered it", b.cmd, b.slug);
-		rc = CLI_FAIL;
-		goto out;
-	}
-
-	int walk = db_mail_candidates(db, sv->id, b.round_id, select_cb, &b);
-	if (walk) {
-		rc = walk < 0 ? cli_util_db_fail(db) : CLI_FAIL;
-		goto out;
-	}
-	for (size_t i = 0; i < b.n_only; i++)
-		if (!b.only_seen[i]) {
-			rc = cli_util_usage(b.cmd, "survey %s has no expert '%s' (--only)", b.slug,
-					    b.only_ids[i]);
-			goto out;
-		}
-	if (b.no_email)
-		log_warnx("%s: %zu expert%s without an e-mail address not mailed", b.cmd,
-			  b.no_email, b.no_email == 1 ? "" : "s");
-	if (!b.n) {
+	if (!b.mb.n) {
 		log_warnx("%s: nobody to mail", b.cmd);
 		rc = b.problems ? CLI_FAIL : CLI_OK;
 		goto out;
 	}
 	if (b.dry_run) {
-		struct buf out = BUF_INIT;
-		buf_init(&out);
-		buf_adds(&out, "id,email,status,detail\n");
-		for (size_t i = 0; i < b.n; i++) {
-			const char *cells[4] = { b.v[i].ext_id, b.v[i].email, "dry-run",
-						 "not sent: --dry-run" };
-			csv_write_row(&out, cells, 4);
-		}
-		rc = cli_util_write(out.data, out.len);
-		buf_release(&out);
-		log_warnx("%s: --dry-run: %zu would be mailed; nothing was sent or changed", b.cmd,
-			  b.n);
+		rc = dry_run(&b);
 		goto out;
 	}
-	rc = send_all(db, sv, &b, &cfg);
+	rc = send_all(&b, &cfg);
 	if (rc == CLI_OK && b.problems)
 		rc = CLI_FAIL;
 out:
 	smtp_config_clear(&cfg);
-	batch_release(&b);
+	mail_batch_release(&b.mb);
 	db_survey_free(sv);
-	db_close(db);
+	db_close(b.db);
 	return rc;
 }
 
@@ -489,7 +295,7 @@ static int experts_reissue(const struct cli_ctx *ctx, int argc, char **argv)
 	if ((rc = cli_util_parse(cmd, argc, argv, opts, 2, pos, 1, 1, &n_pos)) ||
 	    (rc = cli_util_require(cmd, "--survey", slug)))
 		goto out;
-	if (!public_url(cmd, url_opt, url, sizeof url)) {
+	if (!cli_util_public_url(cmd, url_opt, url, sizeof url)) {
 		rc = CLI_USAGE;
 		goto out;
 	}
@@ -582,9 +388,9 @@ int cli_mail_experts(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	const char *sub = argv[1];
 	if (!strcmp(sub, "invite"))
-		return mail_batch(ctx, argc - 2, argv + 2, MAIL_INVITATION);
+		return experts_mail(ctx, argc - 2, argv + 2, MAIL_INVITATION);
 	if (!strcmp(sub, "remind"))
-		return mail_batch(ctx, argc - 2, argv + 2, MAIL_REMINDER);
+		return experts_mail(ctx, argc - 2, argv + 2, MAIL_REMINDER);
 	if (!strcmp(sub, "reissue"))
 		return experts_reissue(ctx, argc - 2, argv + 2);
 	return experts_revoke(ctx, argc - 2, argv + 2);

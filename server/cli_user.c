@@ -154,6 +154,19 @@ static char *hash_password(char *pw)
 	return hash;
 }
 
+/* The new password of user name, read (read_password) and hashed (hash_password), into *hash
+ * (the caller frees it); the password itself is wiped. Returns an enum cli_status. */
+static int new_password_hash(const char *name, char **hash)
+{
+	char pw[LINE_MAX_BYTES + 1];
+	int rc = read_password(name, pw);
+	if (rc) {
+		explicit_bzero(pw, sizeof pw);
+		return rc;
+	}
+	return (*hash = hash_password(pw)) ? CLI_OK : CLI_FAIL;
+}
+
 static int check_name(const char *cmd, const char *name)
 {
 	if (auth_user_name_valid(name))
@@ -175,7 +188,6 @@ static int user_add(const struct cli_ctx *ctx, int argc, char **argv)
 	static const char cmd[] = "user add";
 	const char *role_name = NULL, *pos[1];
 	const struct cli_util_opt opts[] = { { "--role", &role_name, NULL } };
-	char pw[LINE_MAX_BYTES + 1];
 	char *hash = NULL;
 	struct db *db = NULL;
 	struct db_user u;
@@ -200,14 +212,8 @@ static int user_add(const struct cli_ctx *ctx, int argc, char **argv)
 		rc = CLI_FAIL;
 		goto out;
 	}
-	if ((rc = read_password(pos[0], pw))) {
-		explicit_bzero(pw, sizeof pw);
+	if ((rc = new_password_hash(pos[0], &hash)))
 		goto out;
-	}
-	if (!(hash = hash_password(pw))) {
-		rc = CLI_FAIL;
-		goto out;
-	}
 	if (db_begin(db)) {
 		rc = cli_util_db_fail(db);
 		goto out;
@@ -267,7 +273,6 @@ static int user_passwd(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	static const char cmd[] = "user passwd";
 	const char *pos[1];
-	char pw[LINE_MAX_BYTES + 1];
 	char *hash = NULL;
 	struct db *db = NULL;
 	struct db_user u;
@@ -285,14 +290,8 @@ static int user_passwd(const struct cli_ctx *ctx, int argc, char **argv)
 		rc = unknown_user(pos[0]);
 		goto out;
 	}
-	if ((rc = read_password(pos[0], pw))) {
-		explicit_bzero(pw, sizeof pw);
+	if ((rc = new_password_hash(pos[0], &hash)))
 		goto out;
-	}
-	if (!(hash = hash_password(pw))) {
-		rc = CLI_FAIL;
-		goto out;
-	}
 	if (db_begin(db)) {
 		rc = cli_util_db_fail(db);
 		goto out;

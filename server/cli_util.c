@@ -213,6 +213,29 @@ int cli_util_errors_end(const struct cli_util_errors *e)
 	return CLI_USAGE;
 }
 
+const char *cli_util_public_url(const char *cmd, const char *opt, char *out, size_t size)
+{
+	const char *url = opt ? opt : getenv("DELPHI_PUBLIC_URL");
+	if (!url || !*url)
+		url = CLI_UTIL_DEFAULT_PUBLIC_URL;
+	size_t n = strlen(url);
+	while (n && url[n - 1] == '/')
+		n--;
+	int scheme = !strncmp(url, "https://", 8) ? 8 : !strncmp(url, "http://", 7) ? 7 : 0;
+	int clean = 1;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)url[i] <= ' ' || url[i] == '"' || url[i] == 0x7f)
+			clean = 0;
+	if (!scheme || n <= (size_t)scheme || n >= size || !clean) {
+		cli_util_usage(cmd, "the public URL '%s' is not an http:// or https:// URL (set it "
+				    "with --public-url or DELPHI_PUBLIC_URL)", url);
+		return NULL;
+	}
+	memcpy(out, url, n);
+	out[n] = '\0';
+	return out;
+}
+
 char *cli_util_trim(char *s)
 {
 	char *p = s;

@@ -16,6 +16,7 @@
 
 #define CLI_UTIL_MAX_ERRORS 20 /* an import reports this many problems, then "and N more" */
 #define CLI_UTIL_FILE_MAX (256u << 20) /* input files larger than this are refused */
+#define CLI_UTIL_DEFAULT_PUBLIC_URL "https://localhost:8443" /* cli_util_public_url */
 
 /* An option of a command: "--name VALUE" / "--name=VALUE" when value is set, a flag "--name"
  * when flag is set (exactly one of them). */
@@ -100,6 +101,12 @@ int cli_util_errors_end(const struct cli_util_errors *e);
 int cli_util_read_csv(struct cli_util_errors *e, const char *data, size_t len,
 		      const char *const *names, size_t n,
 		      int (*row)(const struct csv_row *r, const size_t *col, void *arg), void *arg);
+
+/* The public URL that experts' links start with, from opt (--public-url), else
+ * DELPHI_PUBLIC_URL, else CLI_UTIL_DEFAULT_PUBLIC_URL, without trailing slashes, into out[size]:
+ * returns out, or NULL after a usage message of cmd if it is not an http(s) URL without blanks,
+ * control characters or '"', or does not fit. */
+const char *cli_util_public_url(const char *cmd, const char *opt, char *out, size_t size);
 
 /* Trims blanks (space, tab) from both ends of s in place; returns s. */
 char *cli_util_trim(char *s);

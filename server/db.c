@@ -91,6 +91,14 @@ int db_exec_stmt(struct db *db, sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
+int db_step_flag(struct db *db, sqlite3_stmt *st, const char *what)
+{
+	int ret = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0
+						  : db_fail(db, what);
+	db_done(st);
+	return ret;
+}
+
 void db_column_copy(sqlite3_stmt *st, int col, char *out, size_t size)
 {
 	snprintf(out, size, "%s", db_column_text(st, col));
@@ -126,6 +134,26 @@ static int run(struct db *db, const char *sql, const char *what)
 int db_begin(struct db *db)
 {
 	return run(db, SQL_BEGIN, "cannot begin a transaction");
+}
+
+int db_begin_try(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, SQL_BEGIN);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st); /* the extended code: the connection has SQLITE_OPEN_EXRESCODE */
+	if (rc == SQLITE_DONE) {
+		db_done(st);
+		return 0;
+	}
+	db_fail(db, "cannot begin a transaction");
+	db_done(st);
+	return (rc & 0xff) == SQLITE_BUSY ? 1 : -1;
+}
+
+void db_set_busy_timeout(struct db *db, int ms)
+{
+	sqlite3_busy_timeout(db->conn, ms);
 }
 
 int db_commit(struct db *db)
@@ -285,7 +313,7 @@ int db_open(const char *path, unsigned flags, struct db **out, char err[DB_ERR_M
 			db_failf(db, "%s: out of memory", path);
 		goto out;
 	}
-	sqlite3_busy_timeout(db->conn, 5000);
+	sqlite3_busy_timeout(db->conn, DB_BUSY_TIMEOUT_MS);
 	if ((flags & DB_READWRITE) && pragma(db, path, "PRAGMA journal_mode = WAL"))
 		goto out;
 	if (pragma(db, path,

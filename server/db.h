@@ -49,8 +49,9 @@ enum db_open_flags {
 /*
  * Opens the database at path with flags (DB_READONLY, or DB_READWRITE optionally with
  * DB_CREATE / DB_SYNC_FULL). Sets journal_mode=WAL (read-write only), synchronous,
- * foreign_keys=ON, busy_timeout 5000 ms and temp_store=MEMORY; a read-only connection also maps
- * the file into memory (mmap_size, up to 1 GiB) to read pages without a system call each.
+ * foreign_keys=ON, busy_timeout DB_BUSY_TIMEOUT_MS (5 s) and temp_store=MEMORY; a read-only
+ * connection also maps the file into memory (mmap_size, up to 1 GiB) to read pages without a
+ * system call each.
  *
  * A read-write open brings the schema up to date: it applies the embedded migrations
  * (db/migrations/NNNN-*.sql) the file lacks, each in its own transaction that also sets
@@ -78,6 +79,17 @@ int db_schema_latest(void);
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);
+
+/* db_begin, telling a lock held by another connection apart: returns 0 (begun), 1 when another
+ * connection held the write lock for the whole busy timeout (nothing begun; db_error says
+ * "cannot begin a transaction: database is locked"; worth trying again), or -1 on any other
+ * failure. */
+int db_begin_try(struct db *db);
+
+/* How long a statement waits for another connection's lock before it fails with "database is
+ * locked" (SQLite's busy timeout); db_open sets DB_BUSY_TIMEOUT_MS. */
+#define DB_BUSY_TIMEOUT_MS 5000
+void db_set_busy_timeout(struct db *db, int ms);
 
 /* Savepoints inside a transaction, for the server's group commit: a job that fails is rolled
  * back to its savepoint while the batch goes on. They nest (the innermost is meant). */

@@ -1,6 +1,8 @@
 /*
  * db_answers — experts' answers in their stored form (answer.h: special, num, text) and back:
- * storing one, reading one expert's answers to a topic, and the export walk. See db.h.
+ * storing one, reading one expert's answers to a topic, and the export walk. See db.h. It lends
+ * db_api.c (through db_int.h) its column reader, its key binding and its topic read (the expert
+ * API's, with reasons), so an answer is read and addressed one way.
  */
 #include "db_int.h"
 
@@ -28,10 +30,11 @@ static const char SQL_SET_VALUE[] =
 static const char SQL_DELETE[] =
 	"DELETE FROM answers WHERE round_id = ?1 AND topic_id = ?2 AND question_id = ?3 "
 	"AND expert_id = ?4";
-/* One expert's answers to one topic. Without statistics SQLite prefers the covering primary key
- * (round, topic, ...) and reads every expert's answers to the topic; the index is the right plan. */
+/* One expert's answers to one topic, with their reasons; question ids are mapped to positions in
+ * C. Without statistics SQLite prefers the covering primary key (round, topic, ...) and reads
+ * every expert's answers to the topic; the index is the right plan. */
 static const char SQL_LOAD_TOPIC[] =
-	"SELECT question_id, num, special, text FROM answers INDEXED BY answers_by_expert "
+	"SELECT question_id, num, special, text, reason FROM answers INDEXED BY answers_by_expert "
 	"WHERE expert_id = ?1 AND round_id = ?2 AND topic_id = ?3";
 /* Positions are the definition's indices (db_survey.c keeps them so). ?3 is the expertise
  * question's id, NULL when the survey has none (then the LEFT JOIN matches nothing). */
@@ -44,6 +47,19 @@ static const char SQL_EXPORT[] =
 	"    AND x.question_id = ?3 AND x.expert_id = a.expert_id "
 	"WHERE r.survey_id = ?1 AND (?2 = 0 OR r.number = ?2) "
 	"ORDER BY r.number, t.position, q.position, e.pseudonym";
+
+sqlite3_stmt *db_answers_key(struct db *db, const char *sql, const struct db_survey *sv,
+			     int64_t round_id, int64_t expert_id, size_t topic, size_t question)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, round_id);
+	sqlite3_bind_int64(st, 2, sv->topic_ids[topic]);
+	sqlite3_bind_int64(st, 3, sv->question_ids[question]);
+	sqlite3_bind_int64(st, 4, expert_id);
+	return st;
+}
 
 int db_answer_put(struct db *db, const struct db_survey *sv, int64_t round_id, int64_t expert_id,
 		  size_t topic, size_t question, const struct answer *a)
@@ -61,12 +77,9 @@ int db_answer_store(struct db *db, const struct db_survey *sv, int64_t round_id,
 	const bool text = sv->survey->questions[question].kind == SURVEY_TEXT;
 	sqlite3_stmt *st;
 	if (a->special == ANSWER_VALUE && !*absent) {
-		if (!(st = db_stmt(db, SQL_SET_VALUE)))
+		if (!(st = db_answers_key(db, SQL_SET_VALUE, sv, round_id, expert_id, topic,
+					  question)))
 			return -1;
-		sqlite3_bind_int64(st, 1, round_id);
-		sqlite3_bind_int64(st, 2, sv->topic_ids[topic]);
-		sqlite3_bind_int64(st, 3, sv->question_ids[question]);
-		sqlite3_bind_int64(st, 4, expert_id);
 		if (text)
 			sqlite3_bind_text(st, 6, a->text ? a->text : "", -1, SQLITE_STATIC);
 		else
@@ -78,12 +91,8 @@ int db_answer_store(struct db *db, const struct db_survey *sv, int64_t round_id,
 			return 0;
 		*absent = true; /* or it holds a special answer: the upsert below is right for both */
 	}
-	if (!(st = db_stmt(db, SQL_PUT)))
+	if (!(st = db_answers_key(db, SQL_PUT, sv, round_id, expert_id, topic, question)))
 		return -1;
-	sqlite3_bind_int64(st, 1, round_id);
-	sqlite3_bind_int64(st, 2, sv->topic_ids[topic]);
-	sqlite3_bind_int64(st, 3, sv->question_ids[question]);
-	sqlite3_bind_int64(st, 4, expert_id);
 	/* Exactly one of num, special, text is set (the table's CHECK). */
 	if (a->special != ANSWER_VALUE)
 		sqlite3_bind_text(st, 6, answer_special_name(a->special), -1, SQLITE_STATIC);
@@ -100,20 +109,14 @@ int db_answer_delete(struct db *db, const struct db_survey *sv, int64_t round_id
 {
 	DB_ASSERT_TXN(db);
 	assert(topic < sv->survey->n_topics && question < sv->survey->n_questions);
-	sqlite3_stmt *st = db_stmt(db, SQL_DELETE);
+	sqlite3_stmt *st = db_answers_key(db, SQL_DELETE, sv, round_id, expert_id, topic, question);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, round_id);
-	sqlite3_bind_int64(st, 2, sv->topic_ids[topic]);
-	sqlite3_bind_int64(st, 3, sv->question_ids[question]);
-	sqlite3_bind_int64(st, 4, expert_id);
 	return db_exec_stmt(db, st, "cannot delete the answer");
 }
 
-/* Reads the stored form in columns num, special (and text when text_col >= 0) into *a, borrowing
- * the text from the statement. */
-static void read_stored(sqlite3_stmt *st, int num_col, int special_col, int text_col,
-			struct answer *a)
+void db_answers_column(sqlite3_stmt *st, int num_col, int special_col, int text_col,
+		       struct answer *a)
 {
 	a->special = ANSWER_VALUE;
 	a->num = 0;
@@ -128,8 +131,9 @@ static void read_stored(sqlite3_stmt *st, int num_col, int special_col, int text
 	}
 }
 
-int db_answers_load_topic(struct db *db, const struct db_survey *sv, int64_t round_id,
-			  int64_t expert_id, size_t topic, struct answer *answers, bool *present)
+int db_answers_topic(struct db *db, const struct db_survey *sv, int64_t round_id,
+		     int64_t expert_id, size_t topic, struct answer *answers, bool *present,
+		     char **reasons)
 {
 	const struct survey *s = sv->survey;
 	assert(topic < s->n_topics);
@@ -150,21 +154,34 @@ int db_answers_load_topic(struct db *db, const struct db_survey *sv, int64_t rou
 		if (q == s->n_questions)
 			continue; /* cannot happen: answers reference the survey's questions */
 		struct answer a;
-		read_stored(st, 1, 2, 3, &a);
-		char *text = NULL; /* a.text is the statement's: copy it */
-		if (a.text && !(text = strdup(a.text))) {
+		db_answers_column(st, 1, 2, 3, &a);
+		char *text = NULL, *reason = NULL; /* a.text is the statement's: copy it */
+		if ((a.text && !(text = strdup(a.text))) ||
+		    (reasons && sqlite3_column_type(st, 4) != SQLITE_NULL &&
+		     !(reason = strdup(db_column_text(st, 4))))) {
+			free(text);
 			ret = db_failf(db, "out of memory");
 			break;
 		}
 		answer_release(&answers[q]);
 		answers[q] = a;
 		answers[q].text = text;
+		if (reasons) {
+			free(reasons[q]);
+			reasons[q] = reason;
+		}
 		present[q] = true;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ret = db_fail(db, "cannot read the answers");
 	db_done(st);
 	return ret;
+}
+
+int db_answers_load_topic(struct db *db, const struct db_survey *sv, int64_t round_id,
+			  int64_t expert_id, size_t topic, struct answer *answers, bool *present)
+{
+	return db_answers_topic(db, sv, round_id, expert_id, topic, answers, present, NULL);
 }
 
 int db_answers_export(struct db *db, const struct db_survey *sv, int round,
@@ -189,9 +206,9 @@ int db_answers_export(struct db *db, const struct db_survey *sv, int round,
 			.has_expertise = sqlite3_column_int(st, 10) != 0,
 		};
 		assert(row.topic < s->n_topics && row.question < s->n_questions);
-		read_stored(st, 5, 6, 7, &row.value);
+		db_answers_column(st, 5, 6, 7, &row.value);
 		if (row.has_expertise)
-			read_stored(st, 8, 9, -1, &row.expertise);
+			db_answers_column(st, 8, 9, -1, &row.expertise);
 		else
 			row.expertise = (struct answer)ANSWER_INIT;
 		if ((ret = cb(&row, arg)))

@@ -35,10 +35,6 @@ static const char SQL_ANSWERS_ALL[] =
 static const char SQL_ANSWERS_TOPIC[] =
 	ANSWERS_COLS "WHERE a.expert_id = ?1 AND a.round_id = ?2 AND a.topic_id = ?3 "
 		     "ORDER BY q.position";
-/* One topic's rows through the same index; question ids are mapped to positions in C. */
-static const char SQL_TOPIC_ANSWERS[] =
-	"SELECT question_id, num, special, text, reason FROM answers INDEXED BY answers_by_expert "
-	"WHERE expert_id = ?1 AND round_id = ?2 AND topic_id = ?3";
 static const char SQL_REASON_SET[] =
 	"UPDATE answers SET reason = ?5 WHERE round_id = ?1 AND topic_id = ?2 AND question_id = ?3 "
 	"AND expert_id = ?4";
@@ -148,22 +144,6 @@ void db_api_expert_release(struct db_api_expert *e)
 	e->n_fields = 0;
 }
 
-/* The stored form (num, special, text) in columns col..col + 2 as an answer borrowing the text. */
-static void read_answer(sqlite3_stmt *st, int col, struct answer *a)
-{
-	a->special = ANSWER_VALUE;
-	a->num = 0;
-	a->text = NULL;
-	if (sqlite3_column_type(st, col + 1) != SQLITE_NULL) {
-		int sp = answer_special_parse(db_column_text(st, col + 1));
-		a->special = sp > 0 ? (enum answer_special)sp : ANSWER_DONT_KNOW;
-	} else if (sqlite3_column_type(st, col + 2) != SQLITE_NULL) {
-		a->text = (char *)db_column_text(st, col + 2);
-	} else {
-		a->num = sqlite3_column_int64(st, col);
-	}
-}
-
 int db_api_answers_walk(struct db *db, const struct db_survey *sv, int64_t round_id,
 			int64_t expert_id, long topic,
 			int (*cb)(const struct db_api_answer_row *, void *), void *arg)
@@ -188,7 +168,7 @@ int db_api_answers_walk(struct db *db, const struct db_survey *sv, int64_t round
 			.reason = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL
 									    : db_column_text(st, 5),
 		};
-		read_answer(st, 2, &row.value);
+		db_answers_column(st, 2, 3, 4, &row.value);
 		if ((ret = cb(&row, arg)))
 			break;
 	}
@@ -202,45 +182,7 @@ int db_api_topic_answers(struct db *db, const struct db_survey *sv, int64_t roun
 			 int64_t expert_id, size_t topic, struct answer *answers, bool *present,
 			 char **reasons)
 {
-	const struct survey *s = sv->survey;
-	assert(topic < s->n_topics);
-	for (size_t i = 0; i < s->n_questions; i++)
-		present[i] = false;
-	sqlite3_stmt *st = db_stmt(db, SQL_TOPIC_ANSWERS);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, expert_id);
-	sqlite3_bind_int64(st, 2, round_id);
-	sqlite3_bind_int64(st, 3, sv->topic_ids[topic]);
-	int rc, ret = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t qid = sqlite3_column_int64(st, 0);
-		size_t q = 0;
-		while (q < s->n_questions && sv->question_ids[q] != qid)
-			q++;
-		if (q == s->n_questions)
-			continue; /* cannot happen: answers reference the survey's questions */
-		struct answer a;
-		read_answer(st, 1, &a);
-		char *text = NULL, *reason = NULL;
-		if ((a.text && !(text = strdup(a.text))) ||
-		    (sqlite3_column_type(st, 4) != SQLITE_NULL &&
-		     !(reason = strdup(db_column_text(st, 4))))) {
-			free(text);
-			ret = db_failf(db, "out of memory");
-			break;
-		}
-		answer_release(&answers[q]);
-		answers[q] = a;
-		answers[q].text = text;
-		free(reasons[q]);
-		reasons[q] = reason;
-		present[q] = true;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		ret = db_fail(db, "cannot read the answers");
-	db_done(st);
-	return ret;
+	return db_answers_topic(db, sv, round_id, expert_id, topic, answers, present, reasons);
 }
 
 int db_api_reason_set(struct db *db, const struct db_survey *sv, int64_t round_id,
@@ -248,13 +190,10 @@ int db_api_reason_set(struct db *db, const struct db_survey *sv, int64_t round_i
 {
 	DB_ASSERT_TXN(db);
 	assert(topic < sv->survey->n_topics && question < sv->survey->n_questions);
-	sqlite3_stmt *st = db_stmt(db, SQL_REASON_SET);
+	sqlite3_stmt *st =
+		db_answers_key(db, SQL_REASON_SET, sv, round_id, expert_id, topic, question);
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, round_id);
-	sqlite3_bind_int64(st, 2, sv->topic_ids[topic]);
-	sqlite3_bind_int64(st, 3, sv->question_ids[question]);
-	sqlite3_bind_int64(st, 4, expert_id);
 	if (text)
 		sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
 	if (db_exec_stmt(db, st, "cannot store the reason"))

@@ -253,13 +253,7 @@ int db_expert_has_field(struct db *db, int64_t expert_id, int64_t field_id)
 		return -1;
 	sqlite3_bind_int64(st, 1, expert_id);
 	sqlite3_bind_int64(st, 2, field_id);
-	int rc = sqlite3_step(st), ret;
-	if (rc == SQLITE_ROW)
-		ret = sqlite3_column_int(st, 0) != 0;
-	else
-		ret = db_fail(db, "cannot look up the expert's fields");
-	db_done(st);
-	return ret;
+	return db_step_flag(db, st, "cannot look up the expert's fields");
 }
 
 int64_t db_expert_count(struct db *db, int64_t survey_id)

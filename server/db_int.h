@@ -1,6 +1,7 @@
 /*
  * db_int — what db.c shares with db_*.c: the connection struct, the statement cache and the
- * error helpers. Only db.c and db_*.c include this header (and through it <sqlite3.h>).
+ * error helpers; and the few functions one db_*.c file lends another. Only db.c and db_*.c
+ * include this header (and through it <sqlite3.h>).
  */
 #ifndef DELPHI_DB_INT_H
 #define DELPHI_DB_INT_H
@@ -44,6 +45,10 @@ int db_failf(struct db *db, const char *fmt, ...) __attribute__((format(printf, 
  * it. Returns 0, or -1 with db_fail(db, what). */
 int db_exec_stmt(struct db *db, sqlite3_stmt *st, const char *what);
 
+/* Steps a statement whose one row holds a truth value in its first column (SELECT EXISTS ...)
+ * and resets it. Returns 1 or 0, or -1 with db_fail(db, what) (also when there is no row). */
+int db_step_flag(struct db *db, sqlite3_stmt *st, const char *what);
+
 /* The current UTC time as the schema's "YYYY-MM-DDTHH:MM:SSZ", formatted at most once a second
  * per connection: bound in place of strftime('%Y-%m-%dT%H:%M:%SZ', 'now') by statements that run
  * many times a second (SQLite formats that per row). Valid until the next call on db. */
@@ -56,5 +61,23 @@ const char *db_now_text(struct db *db);
 void db_column_copy(sqlite3_stmt *st, int col, char *out, size_t size);
 /* Column col as text, "" when NULL (never NULL). */
 const char *db_column_text(sqlite3_stmt *st, int col);
+
+/* ---- db_answers.c, for db_api.c ------------------------------------------------------------- */
+
+/* The statement sql (db_stmt) with an answer's key bound: ?1 the round, ?2 the topic, ?3 the
+ * question (both by index into sv's survey), ?4 the expert. NULL (db->err set) on failure. */
+sqlite3_stmt *db_answers_key(struct db *db, const char *sql, const struct db_survey *sv,
+			     int64_t round_id, int64_t expert_id, size_t topic, size_t question);
+
+/* The stored form of an answer in columns num_col, special_col and text_col (text_col < 0: the
+ * row has no text column) of the current row as *a, its text borrowed from the statement. */
+void db_answers_column(sqlite3_stmt *st, int num_col, int special_col, int text_col,
+		       struct answer *a);
+
+/* The expert's answers to one topic in the round, as db_api_topic_answers (db_api.h) says, with
+ * their reasons when reasons is not NULL (else reasons are not read: db_answers_load_topic). */
+int db_answers_topic(struct db *db, const struct db_survey *sv, int64_t round_id,
+		     int64_t expert_id, size_t topic, struct answer *answers, bool *present,
+		     char **reasons);
 
 #endif

@@ -191,13 +191,7 @@ int db_round_is_invited(struct db *db, int64_t round_id, int64_t expert_id)
 		return -1;
 	sqlite3_bind_int64(st, 1, round_id);
 	sqlite3_bind_int64(st, 2, expert_id);
-	int rc = sqlite3_step(st), ret;
-	if (rc == SQLITE_ROW)
-		ret = sqlite3_column_int(st, 0) != 0;
-	else
-		ret = db_fail(db, "cannot look up the invitation");
-	db_done(st);
-	return ret;
+	return db_step_flag(db, st, "cannot look up the invitation");
 }
 
 /* The index of field row id in sv, or -1. O(fields). */

@@ -3,7 +3,8 @@
  *
  * db_stats_aggregate computes, for every topic x question (text questions excepted) x group of
  * a round, the statistics of shared/domain.md §3 with core/aggregate.c, and replaces the round's
- * rows of the stats table with them: delete, then one prepared INSERT per row. It reads each
+ * rows of the stats table with them: each row is upserted (a re-run updates the stored row in
+ * place), and the rows of groups no longer written are deleted. It reads each
  * answer once, in the answers table's primary-key order (round, topic, question, expert): topic
  * by topic, each question's range of round r next to the same range of round r - 1, merged by
  * expert for the stability statistics (paired experts); each expert's groups (sector) are held
@@ -15,7 +16,9 @@
  * gets rows for every such group, also with no answer (n = 0). NAN is stored as NULL; the
  * stability columns are NULL in round 1 (no previous round).
  *
- * Deterministic: re-running on unchanged answers writes identical rows.
+ * Deterministic: re-running on unchanged answers writes identical rows; re-running after answers
+ * or experts' sectors changed leaves exactly the rows a first aggregation would write (a sector
+ * left without respondents loses its rows).
  * Like every write in db.h, db_stats_aggregate must be called inside db_begin .. db_commit
  * (asserted): `delphi round close` runs it in the closing transaction, so a round is never
  * closed without its statistics.

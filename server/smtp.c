@@ -14,13 +14,16 @@
 #include <limits.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -460,18 +463,132 @@ static int ehlo(struct smtp_session *s, const char *helo, char *err, size_t errl
 	return 0;
 }
 
-/* Connects to host:port within timeout seconds; the socket is blocking, with SO_RCVTIMEO and
- * SO_SNDTIMEO of timeout seconds. Returns the socket or -1. */
-static int connect_to(const char *host, int port, int timeout, char *err, size_t errlen)
+/* A name lookup on its own thread, shared by the thread and the caller waiting for it; the last
+ * of the two to let go (refs) frees it, and the addresses if the caller gave up. */
+struct lookup {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int refs;  /* 2 while both hold it */
+	bool done; /* gai and res are set */
+	int gai;
+	int gai_errno; /* errno of the lookup's thread, for EAI_SYSTEM */
+	struct addrinfo *res;
+	char host[SMTP_NAME_MAX], service[8];
+};
+
+static void lookup_unref(struct lookup *l)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res, *ai;
-	char service[8], why[256] = "no address";
-	int fd = -1, gai;
-	snprintf(service, sizeof service, "%d", port);
-	if ((gai = getaddrinfo(host, service, &hints, &res))) {
-		snprintf(err, errlen, "cannot find the SMTP relay %s: %s", host, gai_strerror(gai));
+	pthread_mutex_lock(&l->mu);
+	bool last = --l->refs == 0;
+	pthread_mutex_unlock(&l->mu);
+	if (!last)
+		return;
+	if (l->res)
+		freeaddrinfo(l->res);
+	pthread_cond_destroy(&l->cv);
+	pthread_mutex_destroy(&l->mu);
+	free(l);
+}
+
+static void *lookup_main(void *arg)
+{
+	struct lookup *l = arg;
+	const struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	int gai = getaddrinfo(l->host, l->service, &hints, &res), e = errno;
+	pthread_mutex_lock(&l->mu);
+	l->gai = gai;
+	l->gai_errno = e;
+	l->res = gai ? NULL : res;
+	l->done = true;
+	pthread_cond_signal(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+	lookup_unref(l);
+	return NULL;
+}
+
+/* Resolves host:service for a stream socket, giving up after timeout seconds. getaddrinfo has
+ * no timeout of its own, and a resolver that does not answer (a dead name server, a firewall
+ * dropping the queries) would block the mail worker for as long as resolv.conf's timeouts and
+ * attempts add up to, or for ever with a hung NSS module. A numeric address is converted at
+ * once; a name is looked up on a detached thread that the caller waits for with a deadline.
+ * After a timeout that thread finishes (or hangs) on its own and frees what it found; nothing
+ * of it is used. Returns 0 and *res (freeaddrinfo it), or -1 with a message in err. */
+static int resolve(const char *host, const char *service, int timeout, struct addrinfo **res,
+		   char *err, size_t errlen)
+{
+	const struct addrinfo numeric = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+					  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
+	struct lookup *l = NULL;
+	pthread_condattr_t ca;
+	pthread_attr_t ta;
+	pthread_t t;
+	struct timespec deadline;
+	int rc = -1, gai = 0, gai_errno = 0;
+	bool done;
+
+	if (!getaddrinfo(host, service, &numeric, res))
+		return 0;
+	if (!(l = calloc(1, sizeof *l))) {
+		snprintf(err, errlen, "cannot find the SMTP relay %s: out of memory", host);
 		return -1;
 	}
+	snprintf(l->host, sizeof l->host, "%s", host);
+	snprintf(l->service, sizeof l->service, "%s", service);
+	l->refs = 2;
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_attr_init(&ta);
+	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+	int tr = pthread_create(&t, &ta, lookup_main, l);
+	pthread_attr_destroy(&ta);
+	if (tr) {
+		l->refs = 1; /* no thread holds it */
+		snprintf(err, errlen, "cannot find the SMTP relay %s: cannot start a thread: %s",
+			 host, strerror(tr));
+		goto out;
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout;
+	pthread_mutex_lock(&l->mu);
+	while (!l->done && pthread_cond_timedwait(&l->cv, &l->mu, &deadline) != ETIMEDOUT)
+		;
+	done = l->done;
+	if (done) {
+		gai = l->gai;
+		gai_errno = l->gai_errno;
+		*res = l->res;
+		l->res = NULL;
+	}
+	pthread_mutex_unlock(&l->mu);
+	if (!done)
+		snprintf(err, errlen, "cannot find the SMTP relay %s: no answer from the name "
+				      "resolver within %d s", host, timeout);
+	else if (gai)
+		snprintf(err, errlen, "cannot find the SMTP relay %s: %s", host,
+			 gai == EAI_SYSTEM ? strerror(gai_errno) : gai_strerror(gai));
+	else
+		rc = 0;
+out:
+	lookup_unref(l);
+	return rc;
+}
+
+/* Connects to host:port within timeout seconds for the name lookup (resolve) and as much again
+ * for each address tried; the socket is blocking, with SO_RCVTIMEO and SO_SNDTIMEO of timeout
+ * seconds. Returns the socket or -1. */
+static int connect_to(const char *host, int port, int timeout, char *err, size_t errlen)
+{
+	struct addrinfo *res, *ai;
+	char service[8], why[256] = "no address";
+	int fd = -1;
+	snprintf(service, sizeof service, "%d", port);
+	if (resolve(host, service, timeout, &res, err, errlen))
+		return -1;
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
 			    ai->ai_protocol);
@@ -662,7 +779,7 @@ enum smtp_result smtp_send(struct smtp_session *s, const char *rcpt, const char 
 	struct buf data = BUF_INIT;
 	struct reply r;
 	enum smtp_result res = SMTP_FAILED;
-	const char *step = "MAIL FROM";
+	enum { AT_SENDER, AT_RECIPIENT, AT_MESSAGE } step = AT_SENDER;
 	char text[SMTP_ERR_MAX];
 	buf_init(&data);
 	if (s->broken) {
@@ -689,17 +806,16 @@ enum smtp_result smtp_send(struct smtp_session *s, const char *rcpt, const char 
 		goto out;
 	if (r.code != 250)
 		goto refused;
-	step = "RCPT TO";
+	step = AT_RECIPIENT;
 	if (command(s, &r, detail, detail_len, "RCPT TO:<%s>", rcpt))
 		goto out;
 	if (r.code != 250 && r.code != 251)
 		goto refused;
-	step = "DATA";
+	step = AT_MESSAGE;
 	if (command(s, &r, detail, detail_len, "DATA"))
 		goto out;
 	if (r.code != 354)
 		goto refused;
-	step = "the message";
 	mail_smtp_data(message, len, &data);
 	if (io_write(s, data.data, data.len, detail, detail_len) ||
 	    read_reply(s, &r, detail, detail_len))
@@ -713,9 +829,16 @@ enum smtp_result smtp_send(struct smtp_session *s, const char *rcpt, const char 
 refused:
 	reply_line(&r, text, sizeof text);
 	/* 5xx to RCPT TO or DATA: this message is refused for good; a refused sender (MAIL FROM)
-	 * or a temporary 4xx is a failure that a later attempt may get past */
-	res = r.code >= 500 && strcmp(step, "MAIL FROM") ? SMTP_REFUSED : SMTP_FAILED;
-	snprintf(detail, detail_len, "%s: %s", step, text);
+	 * or a temporary 4xx is a failure that a later attempt may get past. The detail is read
+	 * by coordinators: it says who refused what, then quotes the relay. */
+	res = r.code >= 500 && step != AT_SENDER ? SMTP_REFUSED : SMTP_FAILED;
+	snprintf(detail, detail_len, "%s%s%s: %s",
+		 step == AT_SENDER      ? "the relay refused the sender address "
+		 : step == AT_RECIPIENT ? "refused by the relay"
+					: "the relay refused the message",
+		 step == AT_SENDER ? s->from_addr : "",
+		 r.code >= 400 && r.code < 500 ? " for now (a later attempt may go through)" : "",
+		 text);
 	reset(s);
 out:
 	buf_release(&data);

@@ -6,6 +6,9 @@
  *
  * Every call blocks, each read and write of the socket for at most the configured timeout: run
  * it on a worker thread or in the CLI, never on an event loop. A session is used by one thread.
+ * Connecting takes at most the timeout for the relay's name lookup (getaddrinfo has no timeout:
+ * a name is looked up on a short-lived thread that is abandoned if the resolver does not answer
+ * in time; a numeric address needs no lookup) and the timeout again for each of its addresses.
  *
  * Configuration comes from the environment (smtp_config_from_env), not from the server's
  * settings table; see the variables there. The password is never logged, never put in a
@@ -68,8 +71,10 @@ struct smtp_session;
  * again; data the relay sent before the TLS handshake is refused, RFC 3207 §6), AUTH when
  * cfg->user is set (PLAIN if offered, else LOGIN; refused if the relay offers neither, and
  * never sent before TLS unless tls is SMTP_TLS_NONE). The session copies what it needs from
- * cfg. Returns 0 and *out (close with smtp_close), or -1 with a message in err ("cannot connect
- * to ...", "the relay refused AUTH: 535 ...", "the relay does not offer STARTTLS ...").
+ * cfg. Returns 0 and *out (close with smtp_close), or -1 with a message in err ("cannot find
+ * the SMTP relay H: Name or service not known", "cannot find the SMTP relay H: no answer from
+ * the name resolver within 30 s", "cannot connect to ...", "the relay refused AUTH: 535 ...",
+ * "the relay does not offer STARTTLS ...").
  */
 int smtp_open(const struct smtp_config *cfg, struct smtp_session **out, char *err,
 	      size_t errlen);
@@ -86,9 +91,12 @@ const char *smtp_result_name(enum smtp_result r);
 
 /*
  * Sends one message (len bytes of RFC 5322 text as mail_format makes it) to rcpt from the
- * configured sender: MAIL FROM, RCPT TO, DATA with dot-stuffing. detail receives the relay's
- * last reply ("250 2.0.0 Ok: queued as ...", "550 5.1.1 ... unknown user") or what went wrong,
- * one line, control characters made spaces. After a refusal or a temporary failure the
+ * configured sender: MAIL FROM, RCPT TO, DATA with dot-stuffing. detail receives, as one line
+ * for coordinators (control characters made spaces), the relay's reply to a sent message
+ * ("250 2.0.0 Ok: queued as ..."), a refusal saying what was refused and quoting the relay
+ * ("refused by the relay: 550 5.1.1 <x@y>: user unknown", "the relay refused the message: ...",
+ * "the relay refused the sender address A: ...", with " for now (a later attempt may go
+ * through)" after the subject for a 4xx), or what went wrong ("not sent: ..."). After a refusal or a temporary failure the
  * transaction is reset (RSET) so the session can send the next message; after an I/O failure
  * the session is broken and every later call fails at once (smtp_is_broken).
  */

@@ -257,6 +257,27 @@ static int san_der(unsigned char *buf, size_t size, unsigned char **start)
 	return len;
 }
 
+/* The extendedKeyUsage extension value: SEQUENCE { id-kp-serverAuth }. mbedTLS 2.28 has no
+ * setter for it (3.x has mbedtls_x509write_crt_set_ext_key_usage). Written like san_der. */
+static int eku_der(unsigned char *buf, size_t size, unsigned char **start)
+{
+	unsigned char *p = buf + size;
+	int len = 0, r;
+	if ((r = mbedtls_asn1_write_oid(&p, buf, MBEDTLS_OID_SERVER_AUTH,
+					MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))) < 0)
+		return r;
+	len += r;
+	if ((r = mbedtls_asn1_write_len(&p, buf, (size_t)len)) < 0)
+		return r;
+	len += r;
+	if ((r = mbedtls_asn1_write_tag(&p, buf,
+					MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
+		return r;
+	len += r;
+	*start = p;
+	return len;
+}
+
 /* "YYYYMMDDhhmmss" for t (UTC), years added; 29 February becomes 28 February in a year that
  * has none. */
 static void x509_time(time_t t, int years, char out[32])
@@ -276,7 +297,7 @@ static int generate_pair(const char *cert_path, const char *key_path, char *err,
 {
 	mbedtls_pk_context key;
 	mbedtls_x509write_cert w;
-	unsigned char pem[TLS_PEM_MAX], san[128], serial[16], *san_start;
+	unsigned char pem[TLS_PEM_MAX], san[128], eku[32], serial[16], *san_start, *eku_start;
 	char not_before[32], not_after[32];
 	int r, rc = -1;
 
@@ -329,6 +350,14 @@ static int generate_pair(const char *cert_path, const char *key_path, char *err,
 	    (r = mbedtls_x509write_crt_set_extension(&w, MBEDTLS_OID_SUBJECT_ALT_NAME,
 						     MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME),
 						     0, san_start, (size_t)r)))
+		goto fail;
+	/* a server certificate only (clients that check the purpose, e.g. with a pinned
+	 * self-signed certificate, want serverAuth); keyUsage digitalSignature above is what
+	 * ECDHE-ECDSA needs */
+	if ((r = eku_der(eku, sizeof eku, &eku_start)) < 0 ||
+	    (r = mbedtls_x509write_crt_set_extension(&w, MBEDTLS_OID_EXTENDED_KEY_USAGE,
+						     MBEDTLS_OID_SIZE(MBEDTLS_OID_EXTENDED_KEY_USAGE),
+						     0, eku_start, (size_t)r)))
 		goto fail;
 
 	/* the key first: a crash between the two leaves a key without certificate, which

@@ -64,7 +64,8 @@ struct tls_stats {
 
 /* Creates the shared TLS configuration. If neither cert_path nor key_path exists, first generates
  * an ECDSA P-256 key (written with mode 0600) and a self-signed certificate for it (mode 0644;
- * CN=localhost, SAN DNS:localhost and IP:127.0.0.1, valid 10 years from now), each written to
+ * CN=localhost, SAN DNS:localhost and IP:127.0.0.1, keyUsage digitalSignature, extendedKeyUsage
+ * serverAuth, CA:FALSE, valid 10 years from now), each written to
  * PATH.tmp, fsync'ed, renamed over PATH, and the directory fsync'ed. If only one of them exists,
  * that is an error (nothing is overwritten). Otherwise loads both and checks that they match.
  * Calls crypto_init (idempotent). Returns 0 and *out, or -1 with a one-line message in err (which

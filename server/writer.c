@@ -6,6 +6,7 @@
 #include "writer.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -42,6 +43,7 @@ struct writer {
 
 	/* Fixed at writer_new. */
 	size_t max_queue, max_batch;
+	unsigned lock_wait_ms, busy_timeout_ms;
 	void (*on_commit)(void *arg, size_t jobs, uint64_t usec);
 	void *on_commit_arg;
 	_Atomic uint64_t generation; /* writer_generation; only the writer thread moves it */
@@ -110,6 +112,56 @@ static void fail_all(struct writer_job *job, const char *why)
 	}
 }
 
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) && errno == EINTR) /* the thread blocks signals, but still */
+		;
+}
+
+/*
+ * BEGIN IMMEDIATE for a batch. While another process holds the write lock (a long `delphi
+ * round close` or `delphi aggregate`) an attempt fails after the busy timeout; rather than fail
+ * the batch's saves, try again after a pause (50 ms, doubling up to 1 s) until lock_wait_ms
+ * have passed since the first attempt, the last attempt's busy timeout cut to what is left.
+ * Nothing of the batch has run yet, so trying again is safe. Logs when it starts waiting and
+ * how it ended. Returns 0, or -1 (db_error says why).
+ */
+static int begin(struct writer *w)
+{
+	uint64_t t0 = now_usec(), limit = (uint64_t)w->lock_wait_ms * 1000u;
+	unsigned pause = 50;
+	int rc = db_begin_try(w->db);
+	if (rc <= 0)
+		return rc;
+	log_warnx("writer: the database is locked by another process (a long `delphi round "
+		  "close` or `delphi aggregate`?); waiting up to %.1f s for it",
+		  w->lock_wait_ms / 1000.0);
+	while (rc > 0) {
+		uint64_t spent = now_usec() - t0;
+		if (spent >= limit)
+			break;
+		uint64_t left_ms = (limit - spent + 999) / 1000;
+		sleep_ms(pause < left_ms ? pause : (unsigned)left_ms);
+		pause = pause < 500 ? 2 * pause : 1000;
+		spent = now_usec() - t0;
+		if (spent >= limit)
+			break;
+		left_ms = (limit - spent + 999) / 1000;
+		db_set_busy_timeout(w->db, (int)(left_ms < w->busy_timeout_ms ? left_ms
+									 : w->busy_timeout_ms));
+		rc = db_begin_try(w->db);
+	}
+	db_set_busy_timeout(w->db, (int)w->busy_timeout_ms);
+	double waited = (double)(now_usec() - t0) / 1e6;
+	if (rc == 0)
+		log_info("writer: got the write lock after %.1f s", waited);
+	else if (rc > 0)
+		log_warnx("writer: the database stayed locked for %.1f s: giving up on a batch",
+			  waited);
+	return rc ? -1 : 0;
+}
+
 /*
  * Runs one job in its own savepoint. Returns 0 when the transaction goes on (the job succeeded,
  * or failed and was rolled back alone), -1 when the transaction can no longer be trusted (a
@@ -140,7 +192,7 @@ static int run_job(struct writer *w, struct writer_job *job)
  */
 static int run_batch_fast(struct writer *w, struct writer_job *batch)
 {
-	if (db_begin(w->db)) {
+	if (begin(w)) {
 		fail_all(batch, db_error(w->db));
 		return -1;
 	}
@@ -178,7 +230,7 @@ static void run_batch(struct writer *w, struct writer_job *batch, size_t n)
 		if (rc == 0)
 			goto committed;
 	}
-	if (db_begin(w->db)) {
+	if (begin(w)) {
 		fail_all(batch, db_error(w->db));
 		goto fail;
 	}
@@ -269,6 +321,8 @@ struct writer *writer_new(const char *db_path, const struct writer_options *opt,
 	w->max_batch = opt->max_batch ? opt->max_batch : WRITER_MAX_BATCH_DEFAULT;
 	w->on_commit = opt->on_commit;
 	w->on_commit_arg = opt->on_commit_arg;
+	w->lock_wait_ms = opt->lock_wait_ms ? opt->lock_wait_ms : WRITER_LOCK_WAIT_DEFAULT_MS;
+	w->busy_timeout_ms = opt->busy_timeout_ms ? opt->busy_timeout_ms : DB_BUSY_TIMEOUT_MS;
 
 	unsigned flags = DB_READWRITE | (opt->create ? DB_CREATE : 0) |
 			 (opt->durability == WRITER_FULL ? DB_SYNC_FULL : 0);
@@ -276,6 +330,7 @@ struct writer *writer_new(const char *db_path, const struct writer_options *opt,
 		snprintf(err, errlen, "%s", dberr);
 		goto fail;
 	}
+	db_set_busy_timeout(w->db, (int)w->busy_timeout_ms);
 	if ((rc = pthread_mutex_init(&w->mu, NULL))) {
 		snprintf(err, errlen, "cannot create the writer's mutex: %s", strerror(rc));
 		goto fail;

@@ -11,7 +11,10 @@
  *     COMMIT
  *     for each job:  done(rc)                      -- only now, after COMMIT returned OK
  *
- * A job that fails is rolled back alone; the others of its batch go on. One fsync (with
+ * A job that fails is rolled back alone; the others of its batch go on. When another process
+ * holds the database's write lock (a long `delphi round close` or `delphi aggregate`), BEGIN
+ * IMMEDIATE is tried again for up to lock_wait_ms (30 s) before the batch fails; nothing of the
+ * batch has run by then, so nothing is acknowledged that was not committed. One fsync (with
  * durability full) or one WAL append (normal) serves a whole batch, which is what makes many
  * small writes cheap (shared/notes/https-on-libevent-2.1.md §3.2).
  *
@@ -44,6 +47,7 @@ struct writer;
 #define WRITER_ERR_MAX 256             /* run's error buffer, and any message done receives */
 #define WRITER_MAX_QUEUE_DEFAULT 100000 /* jobs waiting at most, by default */
 #define WRITER_MAX_BATCH_DEFAULT 1000   /* jobs in one transaction at most, by default */
+#define WRITER_LOCK_WAIT_DEFAULT_MS 30000 /* a batch waits this long for a locked database */
 
 /* Results a job's done receives besides run's own (>= 0 on success). */
 enum writer_rc {
@@ -118,6 +122,14 @@ struct writer_options {
 	 * feed metrics_observe_commit. Must be quick. May be NULL. */
 	void (*on_commit)(void *arg, size_t jobs, uint64_t usec);
 	void *on_commit_arg;
+	/* How long, in all, a batch waits for the write lock while another process holds it (a
+	 * long `delphi round close` or `delphi aggregate`) before its jobs fail: BEGIN IMMEDIATE
+	 * is tried again, with a growing pause, until this many milliseconds have passed since
+	 * the first attempt. 0: WRITER_LOCK_WAIT_DEFAULT_MS. */
+	unsigned lock_wait_ms;
+	/* SQLite's busy timeout on the writer's connection, milliseconds: how long one attempt
+	 * (or any statement) waits for a lock. 0: DB_BUSY_TIMEOUT_MS (5 s). Tests shorten it. */
+	unsigned busy_timeout_ms;
 };
 
 /*

@@ -2,7 +2,7 @@
  * mail — the e-mails delphi sends to experts, as text: the invitation and reminder templates in
  * English, Japanese and Chinese, and the formatting of one RFC 5322 message (headers with
  * RFC 2047 encoded words, a text/plain UTF-8 body) and of its SMTP DATA payload (CRLF lines,
- * dot-stuffing, the final "."). smtp.c moves the bytes; cli_mail.c decides who gets what.
+ * dot-stuffing, the final "."). smtp.c moves the bytes; mail_batch.c decides who gets what.
  *
  * Header injection is impossible by construction: mail_format refuses any header input (names,
  * addresses, subject, domain) holding a control character (CR and LF included), and

@@ -413,6 +413,63 @@ has "$T/out" "imported 1 answer of 1 expert into round 2 of cli-test (a closed r
 run 0 answers export --survey cli-test --round 2
 has "$T/out" "2,$P1,academia,EN-01,EN,,importance,2"
 
+# ---- hostile and long texts (a database of their own) -----------------------------------------
+# Markup, SQL quotes, a right-to-left override and 10,000-character strings in topic texts (every
+# language) and expert names are stored byte for byte. The limits count characters: the long
+# string is 10,000 characters but over 20,000 bytes (most of it U+202E, 3 bytes each); 16384
+# characters is the most a topic text or a name takes.
+MAIN_DB=$DB
+DB=$T/hostile.db
+python3 - "$T" <<'EOF'
+import json, sys
+t = sys.argv[1]
+rlo = "\u202e"
+hostile = "<script>alert(1)</script> \"><img src=x onerror=alert(1)> '; DROP TABLE answers; -- " + rlo + "abc"
+long10k = ((hostile + " ") * 10 + rlo * 10000)[:10000]
+d = {"slug": "hostile", "title": {"en": hostile}, "year": 2025, "horizon": 2040,
+     "languages": ["en", "ja"],
+     "fields": [{"code": "F", "title": {"en": hostile, "ja": hostile}}],
+     "topics": [{"code": "T1", "field": "F", "title": {"en": hostile, "ja": hostile},
+                 "text": {"en": long10k, "ja": long10k}},
+                {"code": "T2", "field": "F", "title": {"en": "x"}, "text": {"en": "y" * 16385}}],
+     "questions": [{"key": "importance", "kind": "ordinal", "text": {"en": long10k, "ja": hostile},
+                    "labels": [{"value": 2, "text": {"en": hostile}},
+                               {"value": 1, "text": {"en": "low"}}]}]}
+json.dump(d, open(t + "/hostile-too-long.json", "w", encoding="utf-8"), ensure_ascii=False)
+d["topics"][1]["text"]["en"] = "y" * 16384
+json.dump(d, open(t + "/hostile.json", "w", encoding="utf-8"), ensure_ascii=False)
+open(t + "/long10k.txt", "w", encoding="utf-8").write(long10k)
+open(t + "/hostile.txt", "w", encoding="utf-8").write(hostile)
+q = lambda v: '"' + v.replace('"', '""') + '"'
+rows = ["id,name,email,sector,fields", "H1,%s,h1@example.org,academia,F" % q(hostile),
+        "H2,%s,,industry,F" % q(long10k)]
+open(t + "/hostile-experts.csv", "w", encoding="utf-8").write("\n".join(rows) + "\n")
+rows.append("H3,%s,,other,F" % ("n" * 16385))
+open(t + "/hostile-experts-bad.csv", "w", encoding="utf-8").write("\n".join(rows) + "\n")
+EOF
+checks=$((checks + 1))
+[ "$(wc -c <"$T/long10k.txt")" -gt 20000 ] || fail "the long string is not over 20,000 bytes"
+run 0 init
+run 2 survey load "$T/hostile-too-long.json"
+has "$T/err" "hostile-too-long.json: topics[1].text.en: too long (16385 characters, at most 16384)"
+run 0 survey load "$T/hostile.json"
+has "$T/out" "loaded survey hostile:"
+# The stored definition gives back every text exactly.
+same "stored definition" "$(sql "SELECT hex(definition) FROM surveys WHERE slug = 'hostile'")" \
+	"$(od -An -tx1 -v "$T/hostile.json" | tr -d ' \n' | tr a-f A-F)"
+run 2 experts import --survey hostile "$T/hostile-experts-bad.csv"
+has "$T/err" "hostile-experts-bad.csv: row 4: name is longer than 16384 characters"
+hasnt "$T/err" "row 3:"
+same "nothing imported" "$(sql "SELECT count(*) FROM experts")" 0
+run 0 experts import --survey hostile "$T/hostile-experts.csv"
+has "$T/err" "imported 2 experts into hostile: 2 new, 0 updated"
+same "hostile name stored" "$(sql "SELECT hex(name) FROM experts WHERE ext_id = 'H1'")" \
+	"$(od -An -tx1 -v "$T/hostile.txt" | tr -d ' \n' | tr a-f A-F)"
+same "10,000-character name stored" "$(sql "SELECT hex(name) FROM experts WHERE ext_id = 'H2'")" \
+	"$(od -An -tx1 -v "$T/long10k.txt" | tr -d ' \n' | tr a-f A-F)"
+same "10,000-character name: characters" "$(sql "SELECT length(name) FROM experts WHERE ext_id = 'H2'")" 10000
+DB=$MAIN_DB
+
 # Every connection was closed: no WAL or shared-memory file is left behind.
 same "no -wal/-shm left" "$(ls "$T" | grep -c -- '-wal\|-shm')" "0"
 

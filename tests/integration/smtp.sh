@@ -232,7 +232,7 @@ M1,alice@example.org,sent
 M2,hanako@example.jp,sent
 M3,bob@refused.example,refused
 M4,carol@example.org,sent"
-has "$T/out" "M3,bob@refused.example,refused,RCPT TO: 550 5.1.1 <bob@refused.example>: mailbox unavailable"
+has "$T/out" "M3,bob@refused.example,refused,refused by the relay: 550 5.1.1 <bob@refused.example>: mailbox unavailable"
 has "$T/err" "experts invite: 3 sent, 1 refused, 0 failed"
 same "invitations received" "$(count "$A")" "3"
 for x in "M1 alice@example.org" "M2 hanako@example.jp" "M4 carol@example.org"; do
@@ -264,7 +264,7 @@ same "mail_log after invite" "$(sql "SELECT group_concat(e.ext_id || ':' || m.ki
 	m.status || ':' || m.round, ' ') FROM mail_log m JOIN experts e ON e.id = m.expert_id")" \
 	"M1:invitation:sent:0 M2:invitation:sent:0 M3:invitation:refused:0 M4:invitation:sent:0"
 same "refused detail" "$(sql "SELECT detail FROM mail_log WHERE status = 'refused'")" \
-	"RCPT TO: 550 5.1.1 <bob@refused.example>: mailbox unavailable"
+	"refused by the relay: 550 5.1.1 <bob@refused.example>: mailbox unavailable"
 same "invite audit" "$(sql "SELECT detail FROM audit_log WHERE action = 'experts.invite'")" \
 	"survey=mail-test round=0 sent=3 refused=1 failed=0"
 

@@ -3,6 +3,11 @@
  * command line the client should send and answers with canned replies), and the configuration
  * from the environment. TLS is covered end to end by tests/integration/smtp.sh (aiosmtpd).
  * Base64 of the AUTH lines is worked out by hand in the comments.
+ *
+ * The name lookup of the relay is tested through getaddrinfo, which this program defines over
+ * the C library's (smtp.c, linked in statically, binds to it): two test names stand for a
+ * resolver that never answers (until the test releases it) and one that answers slowly; every
+ * other name goes to the C library.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +15,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +29,78 @@
 #include "buf.h"
 #include "crypto.h"
 #include "smtp.h"
+
+/* ---- the resolver --------------------------------------------------------------------------- */
+
+#define HUNG_HOST "hung-resolver.test" /* the lookup blocks until hung_release, or 5 s */
+#define SLOW_HOST "slow-resolver.test" /* the lookup takes 300 ms, then gives 127.0.0.1 */
+
+static pthread_mutex_t hung_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hung_cv = PTHREAD_COND_INITIALIZER;
+static int hung_released, hung_inside, hung_calls;
+
+static int real_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+			    struct addrinfo **res)
+{
+	int (*real)(const char *, const char *, const struct addrinfo *, struct addrinfo **);
+	void *sym = dlsym(RTLD_NEXT, "getaddrinfo");
+	assert_non_null(sym);
+	memcpy(&real, &sym, sizeof real); /* ISO C has no cast from void * to a function */
+	return real(node, service, hints, res);
+}
+
+int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		struct addrinfo **res)
+{
+	bool numeric = hints && (hints->ai_flags & AI_NUMERICHOST);
+	if (node && !numeric && !strcmp(node, HUNG_HOST)) {
+		/* not for ever: a client that waits for the lookup then fails the test (it takes
+		 * too long) instead of hanging it */
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 5;
+		pthread_mutex_lock(&hung_mu);
+		hung_inside++;
+		hung_calls++;
+		while (!hung_released && pthread_cond_timedwait(&hung_cv, &hung_mu, &until) == 0)
+			;
+		hung_inside--;
+		pthread_cond_broadcast(&hung_cv);
+		pthread_mutex_unlock(&hung_mu);
+		return EAI_AGAIN;
+	}
+	if (node && !numeric && !strcmp(node, SLOW_HOST)) {
+		struct addrinfo h = *hints;
+		usleep(300 * 1000);
+		h.ai_family = AF_INET;
+		return real_getaddrinfo("127.0.0.1", service, &h, res);
+	}
+	return real_getaddrinfo(node, service, hints, res);
+}
+
+/* Lets the hung lookups return and waits (up to 5 s) until they have. */
+static void hung_release(void)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&hung_mu);
+	hung_released = 1;
+	pthread_cond_broadcast(&hung_cv);
+	while (hung_inside && pthread_cond_timedwait(&hung_cv, &hung_mu, &until) == 0)
+		;
+	int left = hung_inside;
+	pthread_mutex_unlock(&hung_mu);
+	assert_int_equal(left, 0);
+	usleep(100 * 1000); /* the lookup thread frees what it holds after returning */
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* One exchange: the relay waits for a line starting with expect (NULL: waits for nothing),
  * reading the message up to CRLF.CRLF instead when data is set, then writes reply (may be NULL,
@@ -186,7 +265,7 @@ static void test_login_refused_then_sent(void **state)
 	const char *msg = "Subject: x\r\n\r\n.leading dot\n.\nend";
 	assert_int_equal(smtp_send(s, "bad@x.test", msg, strlen(msg), detail, sizeof detail),
 			 SMTP_REFUSED);
-	assert_string_equal(detail, "RCPT TO: 550 5.1.1 no such; 5.1.1 user");
+	assert_string_equal(detail, "refused by the relay: 550 5.1.1 no such; 5.1.1 user");
 	assert_false(smtp_is_broken(s));
 	assert_int_equal(smtp_send(s, "good@x.test", msg, strlen(msg), detail, sizeof detail),
 			 SMTP_SENT);
@@ -285,6 +364,49 @@ static void test_timeout(void **state)
 	buf_release(&r.got);
 }
 
+/* Refusals read well for a coordinator: who refused what, then the relay's words. A refused
+ * sender is a failure (the configuration, not this expert); a refused message (5xx to DATA or
+ * after it) is refused for good; a 4xx after the data may go through later. */
+static void test_refusal_details(void **state)
+{
+	(void)state;
+	static const struct step steps[] = {
+		{ NULL, "220 ready\r\n", 0, 0 },
+		{ "EHLO ", "250 relay.test\r\n", 0, 0 },
+		{ "MAIL FROM:<office@d.test>\r\n", "553 5.7.1 sender not allowed\r\n", 0, 0 },
+		{ "RSET\r\n", "250 ok\r\n", 0, 0 },
+		{ "MAIL FROM:<office@d.test>\r\n", "250 ok\r\n", 0, 0 },
+		{ "RCPT TO:<a@x.test>\r\n", "250 ok\r\n", 0, 0 },
+		{ "DATA\r\n", "554 5.3.0 no data today\r\n", 0, 0 },
+		{ "RSET\r\n", "250 ok\r\n", 0, 0 },
+		{ "MAIL FROM:<office@d.test>\r\n", "250 ok\r\n", 0, 0 },
+		{ "RCPT TO:<a@x.test>\r\n", "250 ok\r\n", 0, 0 },
+		{ "DATA\r\n", "354 go on\r\n", 0, 0 },
+		{ NULL, "452 4.3.1 mailbox full\r\n", 1, 0 },
+		{ "RSET\r\n", "250 ok\r\n", 0, 0 },
+		{ "QUIT\r\n", "221 bye\r\n", 0, 1 },
+	};
+	struct relay r;
+	struct smtp_config cfg;
+	struct smtp_session *s;
+	char err[SMTP_ERR_MAX], detail[SMTP_ERR_MAX];
+	relay_start(&r, steps, N(steps), 0);
+	config(&cfg, r.port, SMTP_TLS_NONE, "", "");
+	assert_int_equal(smtp_open(&cfg, &s, err, sizeof err), 0);
+	assert_int_equal(smtp_send(s, "a@x.test", "m", 1, detail, sizeof detail), SMTP_FAILED);
+	assert_string_equal(detail, "the relay refused the sender address office@d.test: "
+				    "553 5.7.1 sender not allowed");
+	assert_int_equal(smtp_send(s, "a@x.test", "m", 1, detail, sizeof detail), SMTP_REFUSED);
+	assert_string_equal(detail, "the relay refused the message: 554 5.3.0 no data today");
+	assert_int_equal(smtp_send(s, "a@x.test", "m", 1, detail, sizeof detail), SMTP_FAILED);
+	assert_string_equal(detail, "the relay refused the message for now (a later attempt may go "
+				    "through): 452 4.3.1 mailbox full");
+	assert_false(smtp_is_broken(s));
+	smtp_close(s);
+	relay_finish(&r);
+	buf_release(&r.got);
+}
+
 /* A 4xx to RCPT TO is a (temporary) failure, followed by RSET; a lost connection breaks the
  * session, and later messages fail at once; addresses that could smuggle commands are refused
  * before anything is sent. */
@@ -315,7 +437,8 @@ static void test_failures(void **state)
 	assert_non_null(strstr(detail, "SMTPUTF8"));
 
 	assert_int_equal(smtp_send(s, "a@x.test", "m", 1, detail, sizeof detail), SMTP_FAILED);
-	assert_string_equal(detail, "RCPT TO: 451 4.3.0 try later");
+	assert_string_equal(detail, "refused by the relay for now (a later attempt may go through): "
+				    "451 4.3.0 try later");
 	assert_false(smtp_is_broken(s));
 
 	assert_int_equal(smtp_send(s, "b@x.test", "m", 1, detail, sizeof detail), SMTP_FAILED);
@@ -349,6 +472,79 @@ static void test_connect_refused(void **state)
 	char want[128];
 	snprintf(want, sizeof want, "cannot connect to the SMTP relay 127.0.0.1 port %d: ", port);
 	assert_true(!strncmp(err, want, strlen(want)));
+}
+
+/* A resolver that never answers: smtp_open gives up after the timeout with a clear message
+ * instead of blocking the mail worker; the abandoned lookup finishes later on its own. */
+static void test_hung_resolver(void **state)
+{
+	(void)state;
+	struct smtp_config cfg;
+	struct smtp_session *s = NULL;
+	char err[SMTP_ERR_MAX];
+	config(&cfg, 587, SMTP_TLS_NONE, "", "");
+	snprintf(cfg.host, sizeof cfg.host, HUNG_HOST);
+	cfg.timeout = 1;
+	double t0 = now_seconds();
+	assert_int_equal(smtp_open(&cfg, &s, err, sizeof err), -1);
+	double took = now_seconds() - t0;
+	assert_null(s);
+	assert_string_equal(err, "cannot find the SMTP relay " HUNG_HOST
+				 ": no answer from the name resolver within 1 s");
+	if (took < 0.9 || took > 2.5)
+		fail_msg("gave up after %.2f s, expected about 1 s", took);
+	pthread_mutex_lock(&hung_mu);
+	int calls = hung_calls, inside = hung_inside;
+	pthread_mutex_unlock(&hung_mu);
+	assert_int_equal(calls, 1);
+	assert_int_equal(inside, 1); /* still hanging: smtp_open did not wait for it */
+	hung_release();
+}
+
+/* A name that does not resolve fails with the resolver's reason, within the timeout (at once
+ * with a working resolver; after the timeout where no name server answers). */
+static void test_unresolvable_host(void **state)
+{
+	(void)state;
+	struct smtp_config cfg;
+	struct smtp_session *s = NULL;
+	char err[SMTP_ERR_MAX];
+	config(&cfg, 587, SMTP_TLS_NONE, "", "");
+	snprintf(cfg.host, sizeof cfg.host, "nosuch.invalid"); /* RFC 6761: never resolves */
+	cfg.timeout = 2;
+	double t0 = now_seconds();
+	assert_int_equal(smtp_open(&cfg, &s, err, sizeof err), -1);
+	double took = now_seconds() - t0;
+	assert_null(s);
+	if (strncmp(err, "cannot find the SMTP relay nosuch.invalid: ", 43))
+		fail_msg("unexpected message: %s", err);
+	if (took > 3.0)
+		fail_msg("took %.2f s, the bound is 2 s", took);
+}
+
+/* A name that resolves slowly, but within the timeout, is connected to: the lookup's result
+ * comes back from its thread. */
+static void test_slow_resolver(void **state)
+{
+	(void)state;
+	static const struct step steps[] = {
+		{ NULL, "220 ready\r\n", 0, 0 },
+		{ "EHLO client.test\r\n", "250 relay.test\r\n", 0, 0 },
+		{ "QUIT\r\n", "221 bye\r\n", 0, 1 },
+	};
+	struct relay r;
+	struct smtp_config cfg;
+	struct smtp_session *s = NULL;
+	char err[SMTP_ERR_MAX] = "";
+	relay_start(&r, steps, N(steps), 0);
+	config(&cfg, r.port, SMTP_TLS_NONE, "", "");
+	snprintf(cfg.host, sizeof cfg.host, SLOW_HOST);
+	cfg.timeout = 2;
+	if (smtp_open(&cfg, &s, err, sizeof err))
+		fail_msg("smtp_open: %s", err);
+	smtp_close(s);
+	relay_finish(&r);
+	buf_release(&r.got);
 }
 
 /* ---- configuration ------------------------------------------------------------------------- */
@@ -480,7 +676,11 @@ int main(void)
 		cmocka_unit_test(test_starttls_injection),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_failures),
+		cmocka_unit_test(test_refusal_details),
 		cmocka_unit_test(test_connect_refused),
+		cmocka_unit_test(test_hung_resolver),
+		cmocka_unit_test(test_unresolvable_host),
+		cmocka_unit_test(test_slow_resolver),
 		cmocka_unit_test(test_config),
 	};
 	if (crypto_init())

@@ -167,8 +167,16 @@ static void test_generates_pair_with_modes(void **state)
 	assert_non_null(strstr(o.data, "Subject: CN = localhost, O = delphi"));
 	assert_non_null(strstr(o.data, "CA:FALSE"));
 	assert_non_null(strstr(o.data, "Digital Signature"));
+	/* a server certificate: extendedKeyUsage serverAuth (and nothing else) */
+	assert_non_null(strstr(o.data, "X509v3 Extended Key Usage: \n"
+				       "                TLS Web Server Authentication\n"));
 	assert_non_null(strstr(o.data, "DNS:localhost, IP Address:127.0.0.1"));
 	assert_non_null(strstr(o.data, "X509v3 Subject Key Identifier"));
+	/* openssl's own purpose check agrees: the certificate is fit for a TLS server, not for a
+	 * TLS client */
+	assert_int_equal(run(&o, "openssl x509 -in '%s' -noout -purpose", opt.cert_path), 0);
+	assert_non_null(strstr(o.data, "SSL server : Yes\n"));
+	assert_non_null(strstr(o.data, "SSL client : No\n"));
 
 	/* valid from (about) now for 10 years: notAfter's year is this year + 10 */
 	struct tm tm;

@@ -995,6 +995,111 @@ static void test_commit_failure_acks_nothing(void **state)
 	tracker_release(&tr);
 }
 
+/* Another process's write transaction, on a connection of its own. */
+static sqlite3 *hold_write_lock(const struct fixture *fx)
+{
+	sqlite3 *c;
+	assert_int_equal(sqlite3_open_v2(fx->path, &c, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(c, "BEGIN IMMEDIATE; CREATE TABLE outsider (x);", NULL, NULL,
+				      NULL),
+			 SQLITE_OK);
+	return c;
+}
+
+static size_t tracker_done(struct tracker *t)
+{
+	pthread_mutex_lock(&t->mu);
+	size_t n = t->done;
+	pthread_mutex_unlock(&t->mu);
+	return n;
+}
+
+static double seconds_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Another process (a long `delphi round close`) holds the write lock for much longer than the
+ * writer's busy timeout (200 ms here): the writer keeps trying BEGIN instead of failing the
+ * batch, acknowledges nothing meanwhile, and commits every job once the lock is released.
+ */
+static void test_waits_for_external_write_lock(void **state)
+{
+	struct fixture *fx = *state;
+	struct tracker tr;
+	struct tjob j[3];
+	struct writer_options opt = { .busy_timeout_ms = 200, .lock_wait_ms = 20000 };
+	tracker_init(&tr);
+	for (size_t i = 0; i < 3; i++)
+		tjob_init(&j[i], fx, &tr, PUT, 30 + (long)i, 30 + (long long)i);
+	struct writer *w = start_writer(fx, &opt);
+	sqlite3 *outsider = hold_write_lock(fx);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(writer_submit(w, &j[i].job), 0);
+	usleep(1500 * 1000); /* 7 busy timeouts */
+	assert_int_equal(tracker_done(&tr), 0); /* neither acknowledged nor failed */
+	double released = seconds_now();
+	assert_int_equal(sqlite3_exec(outsider, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(outsider);
+	tracker_wait(&tr, 3);
+	double took = seconds_now() - released;
+	if (took > 1.5) /* the longest pause between attempts is 1 s */
+		fail_msg("committed %.2f s after the lock was released", took);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(j[i].calls, 1);
+		assert_int_equal(j[i].rc, 0);
+	}
+	struct writer_stats st;
+	writer_stats(w, &st);
+	assert_int_equal(st.batches_failed, 0);
+	assert_int_equal(st.jobs, 3);
+	writer_free(w);
+	assert_int_equal(query_int(fx, "SELECT count(*) FROM answers WHERE text IN "
+				       "('30', '31', '32')"), 3);
+	assert_int_equal(query_int(fx, "SELECT count(*) FROM outsider"), 0); /* it committed too */
+	tracker_release(&tr);
+}
+
+/*
+ * The wait is bounded: a lock held past lock_wait_ms (600 ms) fails the batch with the
+ * database's reason and writes nothing of it; once the lock is gone the writer goes on.
+ */
+static void test_external_write_lock_wait_is_bounded(void **state)
+{
+	struct fixture *fx = *state;
+	struct tracker tr;
+	struct tjob j[2];
+	struct writer_options opt = { .busy_timeout_ms = 100, .lock_wait_ms = 600 };
+	tracker_init(&tr);
+	tjob_init(&j[0], fx, &tr, PUT, 40, 40);
+	tjob_init(&j[1], fx, &tr, PUT, 41, 41);
+	struct writer *w = start_writer(fx, &opt);
+	sqlite3 *outsider = hold_write_lock(fx);
+	double t0 = seconds_now();
+	assert_int_equal(writer_submit(w, &j[0].job), 0);
+	tracker_wait(&tr, 1);
+	double took = seconds_now() - t0;
+	if (took < 0.55 || took > 2.0)
+		fail_msg("gave up after %.2f s, expected about 0.6 s", took);
+	assert_int_equal(j[0].rc, WRITER_FAILED);
+	assert_string_equal(j[0].err, "cannot begin a transaction: database is locked");
+	assert_int_equal(sqlite3_exec(outsider, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(outsider);
+	assert_int_equal(writer_submit(w, &j[1].job), 0);
+	tracker_wait(&tr, 2);
+	assert_int_equal(j[1].rc, 0);
+	struct writer_stats st;
+	writer_stats(w, &st);
+	assert_int_equal(st.batches_failed, 1);
+	writer_free(w);
+	assert_int_equal(query_int(fx, "SELECT count(*) FROM answers WHERE text = '40'"), 0);
+	assert_int_equal(query_int(fx, "SELECT count(*) FROM answers WHERE text = '41'"), 1);
+	tracker_release(&tr);
+}
+
 /* writer_new reports a database it cannot open, on the calling thread. */
 static void test_new_reports_bad_database(void **state)
 {
@@ -1239,6 +1344,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_drains_then_refuses, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_full_and_max_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_failure_acks_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_waits_for_external_write_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_external_write_lock_wait_is_bounded, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_new_reports_bad_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_keeps_acked, setup, teardown),
 	};
