@@ -2,12 +2,14 @@
  * fuzz — what the libFuzzer targets in fuzz/ share: their entry functions and the property check.
  *
  * Each target fuzz/fuzz_NAME.c defines fuzz_NAME_one(data, size), which runs one input through
- * the pure parsers of server/core/ and checks properties (round trips, invariants of what was
- * parsed). A property that does not hold is a bug: FUZZ_CHECK reports it and aborts, which
- * libFuzzer records as a crash. The libFuzzer entry points (LLVMFuzzerTestOneInput and, where
- * needed, LLVMFuzzerInitialize) are defined unless FUZZ_NO_ENTRY is defined, so that
- * tests/unit/test_fuzz_regressions.c can #include the targets and replay fuzz/regressions/
- * through the same functions without libFuzzer (it defines FUZZ_CHECK as a cmocka assertion).
+ * the pure parsers of server/core/ (fuzz_request: the server's request path) and checks
+ * properties (round trips, invariants of what was parsed, the shape of replies). A property that
+ * does not hold is a bug: FUZZ_CHECK reports it and aborts, which libFuzzer records as a crash.
+ * The libFuzzer entry points (LLVMFuzzerTestOneInput and, where needed, LLVMFuzzerInitialize)
+ * are defined unless FUZZ_NO_ENTRY is defined, so that tests/unit/test_fuzz_regressions.c
+ * (fuzz_request: tests/unit/test_fuzz_request.c) can #include the targets and replay
+ * fuzz/regressions/ through the same functions without libFuzzer (it defines FUZZ_CHECK as a
+ * cmocka assertion).
  *
  * Built by fuzz/run.sh with clang -fsanitize=fuzzer,address,undefined; also compiles with gcc
  * and the project's warning set. See fuzz/README.md.
@@ -44,6 +46,18 @@ int fuzz_csv_one(const uint8_t *data, size_t size);
 int fuzz_answer_init(void);
 void fuzz_answer_release(void);
 int fuzz_answer_one(const uint8_t *data, size_t size);
+
+/* fuzz_request.c: one HTTP request to a real server in this process (httpd, router, authorize
+ * hook, handlers, writer; plaintext through fuzz/tls_plain.c) over a prepared database, with
+ * properties of the reply. fuzz_request_init (once; 0 or -1; run from the repository root)
+ * prepares the database in a temporary directory and starts the server; fuzz_request_release
+ * stops it and removes the directory; fuzz_request_one calls fuzz_request_init itself when
+ * needed. fuzz_request_check_store runs db_check (delphi check) on the server's database and
+ * fails the property check on any problem (returns 0). */
+int fuzz_request_init(void);
+void fuzz_request_release(void);
+int fuzz_request_one(const uint8_t *data, size_t size);
+int fuzz_request_check_store(void);
 
 #ifndef FUZZ_NO_ENTRY
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
