@@ -2,7 +2,8 @@
 #
 #   make            build the release variant: build/release/delphi (and ./delphi, a link to it)
 #   make run        install missing packages, build, start delphi on the sample survey
-#   make test       install missing packages, build, run every test (ends with "N passed, N failed")
+#   make test       install missing packages, build, run every test against the release build and
+#                   again against an ASan + UBSan build (each pass ends with "N passed, N failed")
 #   make asan       the same tests against an ASan + UBSan build (build/asan)
 #   make bench      benchmarks (print figures; never asserted)
 #   make clean
@@ -86,14 +87,22 @@ test-deps:
 
 build-tests: $(B)/delphi $(TEST_BIN)
 
+# make test runs every test twice: against the release build, then against the ASan + UBSan
+# build (issue 7: the whole suite, browser tests included, under sanitizers). TEST_VARIANTS=release
+# runs the first pass only (a quicker loop while developing); make asan runs the second only.
+TEST_VARIANTS ?= release asan
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 test: test-deps
-	$(MAKE) build-tests
-	@sh tests/run.sh $(B)
+	@for v in $(TEST_VARIANTS); do $(MAKE) --no-print-directory VARIANT=$$v build-tests || exit 1; done
+	@status=0; for v in $(TEST_VARIANTS); do \
+	  echo "== make test: build/$$v"; \
+	  $(SAN_ENV) sh tests/run.sh build/$$v || status=1; \
+	done; exit $$status
 
 asan: test-deps
 	$(MAKE) VARIANT=asan build-tests
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  sh tests/run.sh build/asan
+	@$(SAN_ENV) sh tests/run.sh build/asan
 
 bench: deps
 	@sh tools/install-deps.sh build bench

@@ -21,6 +21,7 @@ done
 for t in tests/integration/*.sh; do
   [ -f "$t" ] || continue
   name=$(basename "$t" .sh)
+  [ "$name" != lib ] || continue # sourced by the others (their shared helpers), not a test
   start=$(date +%s)
   if sh "$t" > "$log/$name.out" 2>&1; then
     passed=$((passed + 1)); echo "PASS $name ($(( $(date +%s) - start ))s)"

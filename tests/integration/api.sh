@@ -64,6 +64,7 @@ fi
 
 # Starts delphi serve on $DB; sets PID, PORT and U once it printed its URL.
 start() {
+	rm -f "$T/out" "$T/err" # a restart must not read the previous server's lines
 	$VG "$DELPHI" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 --shutdown-timeout 20 "$@" \
 		>"$T/out" 2>"$T/err" &
 	PID=$!

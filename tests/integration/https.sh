@@ -46,6 +46,7 @@ start() {
 	name=$1
 	shift
 	mkdir -p "$T/$name"
+	rm -f "$T/$name/out" "$T/$name/err" # a restart must not read the previous server's lines
 	$VG "$DELPHI" --db "$T/$name/delphi.db" serve --listen 127.0.0.1:0 "$@" \
 		>"$T/$name/out" 2>"$T/$name/err" &
 	PID=$!
