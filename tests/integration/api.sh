@@ -15,102 +15,14 @@
 # Every curl has a time limit and the server is killed on any exit. Failures are printed as
 # "FAIL: ..." and make the script exit 1.
 set -u
-: "${DELPHI:?set DELPHI to the delphi binary}"
-SURVEY=$(cd "$(dirname "$0")/../data/cli" && pwd)/survey.json
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-unset DELPHI_LISTEN DELPHI_DB DELPHI_CERT DELPHI_KEY DELPHI_THREADS DELPHI_WEB_DIR \
-	DELPHI_PUBLIC_URL DELPHI_MAX_CONNECTIONS DELPHI_MAX_BODY DELPHI_TIMEOUT
-DB=$T/delphi.db
-checks=0
-failures=0
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+SURVEY=$(cd "$HERE/../data/cli" && pwd)/survey.json
 
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $*"
-}
-
-check() { # check DESCRIPTION COMMAND...: the command must succeed
-	checks=$((checks + 1))
-	desc=$1
-	shift
-	if ! "$@"; then fail "$desc"; fi
-}
-
-same() { # same DESCRIPTION GOT WANT
-	checks=$((checks + 1))
-	if [ "$2" != "$3" ]; then fail "$1: got '$2', expected '$3'"; fi
-}
-
-cli() { "$DELPHI" --db "$DB" "$@" >"$T/cli.out" 2>"$T/cli.err" || { fail "delphi $*: $(cat "$T/cli.err")"; }; }
-sql() { sqlite3 "$DB" "$1"; }
 # jget PATH: a member of the last reply's JSON body ($T/b); numbers rounded to 4 places.
 jget() { sqlite3 :memory: "SELECT CASE json_type(readfile('$T/b'), '$1') WHEN 'real'
 	THEN round(json_extract(readfile('$T/b'), '$1'), 4) ELSE json_extract(readfile('$T/b'), '$1') END"; }
 jtype() { sqlite3 :memory: "SELECT json_type(readfile('$T/b'), '$1')"; }
-
-VG=""
-WAIT=60
-if [ "${VALGRIND:-}" ]; then
-	VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
-	WAIT=600
-fi
-
-# Starts delphi serve on $DB; sets PID, PORT and U once it printed its URL.
-start() {
-	rm -f "$T/out" "$T/err" # a restart must not read the previous server's lines
-	$VG "$DELPHI" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 --shutdown-timeout 20 "$@" \
-		>"$T/out" 2>"$T/err" &
-	PID=$!
-	PIDS="$PIDS $PID"
-	PORT=""
-	i=0
-	while [ $i -lt $((WAIT * 10)) ]; do
-		PORT=$(sed -n 's|^delphi serve: https://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$T/out" 2>/dev/null)
-		[ -n "$PORT" ] && break
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if [ -z "$PORT" ]; then
-		echo "FAIL: the server did not start"
-		cat "$T/out" "$T/err"
-		exit 1
-	fi
-	U=https://127.0.0.1:$PORT
-}
-
-# Waits up to $2 seconds for process $1 to exit; sets RC (or fails and kills it).
-wait_exit() {
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		fail "process $1 still running after $2 s"
-		kill -9 "$1"
-	fi
-	wait "$1"
-	RC=$?
-}
-
-C="curl -sk -m 20"
-# call METHOD PATH [CURL ARGS...]: headers (without CR) in $T/h, body in $T/b, status in CODE.
-call() {
-	m=$1
-	p=$2
-	shift 2
-	CODE=$($C -X "$m" -D "$T/h.raw" -o "$T/b" -w '%{http_code}' "$@" "$U$p")
-	tr -d '\r' <"$T/h.raw" >"$T/h"
-}
-J="Content-Type: application/json"
 # put WHO TOPIC BODY [CURL ARGS...]: PUT with Bearer token of expert WHO.
 put() {
 	who=$1
@@ -120,7 +32,8 @@ put() {
 	call PUT "/api/v1/answers/$topic" -H "Authorization: Bearer $(tok "$who")" -H "$J" \
 		--data-binary "$body" "$@"
 }
-# error STATUS CODE [FIELD]: the last reply is that error, in the one shape.
+# error STATUS CODE [FIELD]: the last reply is that error, in the one shape (lib.sh's, read with
+# jget, and the message must be there too).
 error() {
 	same "$LABEL: status" "$CODE" "$1"
 	same "$LABEL: error code" "$(jget '$.error.code')" "$2"
@@ -573,5 +486,4 @@ if [ "$failures" -gt 0 ]; then
 	echo "server log, warnings and errors:"
 	grep ' warn: \| 5[0-9][0-9] [0-9]* [0-9]*us' "$T/err" | sed 's/^/  | /'
 fi
-echo "api: $checks checks, $failures failed"
-[ "$failures" -eq 0 ]
+finish

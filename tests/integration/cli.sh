@@ -9,66 +9,12 @@
 #
 # Expected values are worked out by hand from the files in tests/data/cli/ (see the comments).
 set -u
-: "${DELPHI:?set DELPHI to the delphi binary}"
-DATA=$(cd "$(dirname "$0")/../data/cli" && pwd)
-SAMPLE=$(cd "$(dirname "$0")/../.." && pwd)/survey-defs/foresight-2050.json
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+DATA=$(cd "$HERE/../data/cli" && pwd)
+SAMPLE=$(cd "$HERE/../.." && pwd)/survey-defs/foresight-2050.json
 # The schema version a new database gets: one per migration file (0001, 0002, ...).
-SCHEMA=$(ls "$(dirname "$0")/../../db/migrations/"*.sql | wc -l | tr -d ' ')
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-DB=$T/delphi.db
-unset DELPHI_DB DELPHI_PUBLIC_URL
-checks=0
-failures=0
-
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $*"
-}
-
-# run RC ARGS...: runs delphi --db $DB ARGS, stdout in $T/out, stderr in $T/err; checks the exit code.
-run() {
-	want=$1
-	shift
-	checks=$((checks + 1))
-	if [ "${VALGRIND:-}" ]; then
-		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all \
-			"$DELPHI" --db "$DB" "$@" >"$T/out" 2>"$T/err"
-	else
-		"$DELPHI" --db "$DB" "$@" >"$T/out" 2>"$T/err"
-	fi
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		fail "delphi $*: exit $got, expected $want"
-		sed 's/^/  stdout: /' "$T/out" | head -20
-		sed 's/^/  stderr: /' "$T/err" | head -20
-	fi
-}
-
-# has FILE TEXT: FILE ($T/out or $T/err) contains the line fragment TEXT.
-has() {
-	checks=$((checks + 1))
-	grep -qF -- "$2" "$1" || { fail "$(basename "$1") lacks: $2"; sed 's/^/  | /' "$1" | head -30; }
-}
-
-hasnt() {
-	checks=$((checks + 1))
-	if grep -qF -- "$2" "$1"; then fail "$(basename "$1") has: $2"; fi
-}
-
-# same NAME GOT WANT
-same() {
-	checks=$((checks + 1))
-	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-}
-
-sql() {
-	sqlite3 "$DB" "$1"
-}
-
-sum() {
-	sha256sum "$DB" | cut -d' ' -f1
-}
+SCHEMA=$(ls "$HERE/../../db/migrations/"*.sql | wc -l | tr -d ' ')
 
 # ---- help and usage --------------------------------------------------------------------------
 run 2
@@ -473,5 +419,4 @@ DB=$MAIN_DB
 # Every connection was closed: no WAL or shared-memory file is left behind.
 same "no -wal/-shm left" "$(ls "$T" | grep -c -- '-wal\|-shm')" "0"
 
-echo "$checks checks, $failures failed"
-[ "$failures" -eq 0 ]
+finish

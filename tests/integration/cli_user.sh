@@ -12,64 +12,8 @@
 # Each added user or changed password costs one full PBKDF2 hash (310,000 rounds, ~0.4 s): the
 # test makes only four of them.
 set -u
-: "${DELPHI:?set DELPHI to the delphi binary}"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-DB=$T/delphi.db
-unset DELPHI_DB
-checks=0
-failures=0
-
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $*"
-}
-
-# run RC ARGS...: runs delphi --db $DB ARGS (standard input as given to run), stdout in $T/out,
-# stderr in $T/err; checks the exit code.
-run() {
-	want=$1
-	shift
-	checks=$((checks + 1))
-	if [ "${VALGRIND:-}" ]; then
-		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all \
-			"$DELPHI" --db "$DB" "$@" >"$T/out" 2>"$T/err"
-	else
-		"$DELPHI" --db "$DB" "$@" >"$T/out" 2>"$T/err"
-	fi
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		fail "delphi $*: exit $got, expected $want"
-		sed 's/^/  stdout: /' "$T/out" | head -20
-		sed 's/^/  stderr: /' "$T/err" | head -20
-	fi
-}
-
-has() {
-	checks=$((checks + 1))
-	grep -qF -- "$2" "$1" || {
-		fail "$(basename "$1") lacks: $2"
-		sed 's/^/  | /' "$1" | head -30
-	}
-}
-
-hasnt() {
-	checks=$((checks + 1))
-	if grep -qF -- "$2" "$1"; then fail "$(basename "$1") has: $2"; fi
-}
-
-same() {
-	checks=$((checks + 1))
-	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-}
-
-sql() {
-	sqlite3 "$DB" "$1"
-}
-
-sum() {
-	sha256sum "$DB" | cut -d' ' -f1
-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 
 # pw FILE TEXT: writes TEXT and a newline to FILE (the password "typed" on standard input).
 pw() {
@@ -320,5 +264,4 @@ else
 	echo "note: no terminal test ('script' missing, or under valgrind)"
 fi
 
-echo "$checks checks, $failures failures"
-[ "$failures" -eq 0 ]
+finish

@@ -21,131 +21,18 @@
 # Every curl has a time limit and the servers are killed on any exit. Failures are printed as
 # "FAIL: ..." and make the script exit 1.
 set -u
-: "${DELPHI:?set DELPHI to the delphi binary}"
 HERE=$(cd "$(dirname "$0")" && pwd)
-PY=/usr/bin/python3 # Debian's python, where python3-aiosmtpd lives
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-unset DELPHI_LISTEN DELPHI_DB DELPHI_CERT DELPHI_KEY DELPHI_THREADS DELPHI_WEB_DIR \
-	DELPHI_PUBLIC_URL DELPHI_MAX_CONNECTIONS DELPHI_MAX_BODY DELPHI_TIMEOUT
-for v in $(env | sed -n 's/^\(DELPHI_SMTP_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-DB=$T/delphi.db
-checks=0
-failures=0
+. "$HERE/lib.sh"
 
 if ! "$PY" -c 'import aiosmtpd' 2>/dev/null || ! command -v sqlite3 >/dev/null; then
 	echo "FAIL: console.sh needs python3-aiosmtpd and sqlite3 (apt-get install them)"
 	exit 1
 fi
 
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $*"
-}
-check() { # check DESCRIPTION COMMAND...: the command must succeed
-	checks=$((checks + 1))
-	desc=$1
-	shift
-	if ! "$@"; then fail "$desc"; fi
-}
-same() { # same DESCRIPTION GOT WANT
-	checks=$((checks + 1))
-	if [ "$2" != "$3" ]; then fail "$1: got '$(printf %s "$2" | cut -c1-300)', expected '$(printf %s "$3" | cut -c1-300)'"; fi
-}
-cli() { "$DELPHI" --db "$DB" "$@" >"$T/cli.out" 2>"$T/cli.err" || fail "delphi $*: $(cat "$T/cli.err")"; }
-sql() { sqlite3 "$DB" "$1"; }
-# pj EXPR: a Python expression over the last reply's JSON body (d), printed (str as is, else JSON).
-pj() {
-	"$PY" -c 'import json, sys
-d = json.load(open(sys.argv[1], encoding="utf-8"))
-v = eval(sys.argv[2])
-sys.stdout.write(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, separators=(",", ":")))' "$T/b" "$1" 2>/dev/null || echo "<not JSON: $1>"
-}
-
-VG=""
-WAIT=60
-MAXT=30
-if [ "${VALGRIND:-}" ]; then
-	VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
-	WAIT=600
-	MAXT=600
-fi
-
-# start [ENV=VALUE...]: starts delphi serve on $DB with the environment given; sets PID, U.
-start() {
-	rm -f "$T/out" "$T/err" # a restart must not read the previous server's lines
-	env "$@" $VG "$DELPHI" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 \
-		--shutdown-timeout 20 --public-url https://survey.test >"$T/out" 2>"$T/err" &
-	PID=$!
-	PIDS="$PIDS $PID"
-	i=0
-	until grep -q '^delphi serve:' "$T/out" 2>/dev/null; do
-		if ! kill -0 "$PID" 2>/dev/null || [ $i -ge $((WAIT * 10)) ]; then
-			echo "FAIL: the server did not start"
-			cat "$T/out" "$T/err"
-			exit 1
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	PORT=$(sed -n 's/.*listening on .* (port \([0-9]*\)).*/\1/p' "$T/err")
-	U=https://127.0.0.1:$PORT
-}
-
-stop() {
-	kill -TERM "$PID"
-	i=0
-	while kill -0 "$PID" 2>/dev/null && [ $i -lt $((WAIT * 10)) ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	wait "$PID"
-	RC=$?
-	same "server exit status" "$RC" 0
-	cat "$T/err" >>"$T/err.all"
-}
-
-C="curl -sk -m $MAXT"
-# call METHOD PATH [CURL ARGS...]: headers (without CR) in $T/h, body in $T/b, status in CODE.
-call() {
-	m=$1
-	p=$2
-	shift 2
-	CODE=$($C -X "$m" -D "$T/h.raw" -o "$T/b" -w '%{http_code}' "$@" "$U$p")
-	tr -d '\r' <"$T/h.raw" >"$T/h"
-}
-J="Content-Type: application/json"
-# as WHO METHOD PATH [CURL ARGS...]: with WHO's session cookie and CSRF token (from login).
-as() {
-	who=$1
-	shift
-	call "$@" -H "Cookie: delphi_session=$(cat "$T/ck.$who")" -H "X-CSRF-Token: $(cat "$T/csrf.$who")"
-}
-# error STATUS CODE [FIELD]: the last reply is that error, in the one shape.
-error() {
-	same "$LABEL: status" "$CODE" "$1"
-	same "$LABEL: error code" "$(pj 'd["error"]["code"]')" "$2"
-	same "$LABEL: error field" "$(pj 'd["error"].get("field", "")')" "${3:-}"
-}
-# login WHO PASSWORD: logs in, keeps the cookie and the CSRF token for `as WHO`.
-login() {
-	call POST /api/v1/login -H "$J" --data-binary "{\"name\":\"$1\",\"password\":\"$2\"}"
-	same "login $1: status" "$CODE" 200
-	sed -n 's/^Set-Cookie: delphi_session=\([0-9a-f]*\);.*/\1/p' "$T/h" >"$T/ck.$1"
-	pj 'd["csrf_token"]' >"$T/csrf.$1"
-}
-
 # ---- Users (CLI) and the first server, without a mail relay ------------------------------------
 cli init
 for u in ada:admin carol:coordinator pat:planner zed:planner; do
-	printf '%s\n' "${u%%:*} has a long password" | "$DELPHI" --db "$DB" user add "${u%%:*}" \
-		--role "${u#*:}" >/dev/null 2>"$T/cli.err" || fail "user add $u: $(cat "$T/cli.err")"
+	user_add "${u%%:*}" "${u#*:}"
 done
 start
 
@@ -594,15 +481,7 @@ same "$LABEL: names" "$(pj '[(u["name"], u["role"], u["disabled"]) for u in d["u
 stop
 
 # ---- With a mail relay: invitations --------------------------------------------------------------
-mkdir -p "$T/relay"
-"$PY" "$HERE/smtp_server.py" --port-file "$T/relay.port" --dir "$T/relay" \
-	--refuse cy@refused.example >"$T/relay.log" 2>&1 &
-PIDS="$PIDS $!"
-i=0
-while [ ! -s "$T/relay.port" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+start_relay relay --refuse cy@refused.example
 check "the relay started" [ -s "$T/relay.port" ]
 start DELPHI_SMTP_HOST=localhost DELPHI_SMTP_PORT="$(cat "$T/relay.port")" DELPHI_SMTP_TLS=none \
 	DELPHI_SMTP_FROM='Delphi <delphi@survey.test>'
@@ -922,5 +801,4 @@ if [ "$failures" -gt 0 ]; then
 	echo "server log, warnings and errors:"
 	grep ' warn: \| 5[0-9][0-9] [0-9]* [0-9]*us' "$T/err.all" | sed 's/^/  | /' | head -40
 fi
-echo "console: $checks checks, $failures failed"
-[ "$failures" -eq 0 ]
+finish

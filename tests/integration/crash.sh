@@ -12,16 +12,10 @@
 #
 # The driver kills every server it started on any exit; the temporary directory goes too.
 set -u
-: "${DELPHI:?set DELPHI to the delphi binary}"
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM HUP
+. "$HERE/lib.sh"
 seed=""
 [ -n "${CRASH_SEED:-}" ] && seed="--seed $CRASH_SEED"
 # shellcheck disable=SC2086
-timeout -k 10 "${CRASH_TIMEOUT:-300}" python3 "$HERE/crash.py" --delphi "$DELPHI" --dir "$T" \
+drive crash "${CRASH_TIMEOUT:-300}" \
 	--kills "${CRASH_KILLS:-5}" --seconds "${CRASH_SECONDS:-12}" --clients "${CRASH_CLIENTS:-16}" $seed
-rc=$?
-[ "$rc" -eq 124 ] && echo "FAIL: crash.py did not finish in time"
-exit "$rc"

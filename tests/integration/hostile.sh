@@ -13,16 +13,10 @@
 #   VALGRIND=1 ...   runs the servers under valgrind (slow)
 #   HOSTILE_VERBOSE=1 ...   prints every case and its answer
 set -u
-: "${DELPHI:?set DELPHI to the delphi binary}"
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM HUP
+. "$HERE/lib.sh"
 opts=""
 [ -n "${VALGRIND:-}" ] && opts="$opts --valgrind"
 [ -n "${HOSTILE_VERBOSE:-}" ] && opts="$opts --verbose"
 # shellcheck disable=SC2086
-timeout -k 10 "${HOSTILE_TIMEOUT:-300}" python3 "$HERE/hostile.py" --delphi "$DELPHI" --dir "$T" $opts
-rc=$?
-[ "$rc" -eq 124 ] && echo "FAIL: hostile.py did not finish in time"
-exit "$rc"
+drive hostile "${HOSTILE_TIMEOUT:-300}" $opts

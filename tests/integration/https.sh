@@ -12,79 +12,25 @@
 # Every curl has a time limit, every openssl runs under timeout, and the servers are killed on
 # any exit. Failures are printed as "FAIL: ..." and make the script exit 1.
 set -u
-: "${DELPHI:?set DELPHI to the delphi binary}"
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-unset DELPHI_LISTEN DELPHI_DB DELPHI_CERT DELPHI_KEY DELPHI_THREADS DELPHI_WEB_DIR \
-	DELPHI_PUBLIC_URL DELPHI_MAX_CONNECTIONS DELPHI_MAX_BODY DELPHI_TIMEOUT
-checks=0
-failures=0
-
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $*"
-}
-
-check() { # check DESCRIPTION COMMAND...: the command must succeed
-	checks=$((checks + 1))
-	desc=$1
-	shift
-	if ! "$@"; then fail "$desc"; fi
-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 
 ms() { date +%s%3N; }
 
-# start NAME ARGS...: starts delphi serve with its own database directory $T/NAME; sets PID and
-# PORT once it printed its URL (at most 60 s).
+# start NAME ARGS...: starts delphi serve with its own database directory $T/NAME (its output in
+# $T/NAME/out and $T/NAME/err, emptied first: a restart must not read the previous server's
+# lines); sets PID, PORT and U once it listens.
 start() {
 	name=$1
 	shift
 	mkdir -p "$T/$name"
-	rm -f "$T/$name/out" "$T/$name/err" # a restart must not read the previous server's lines
+	rm -f "$T/$name/out" "$T/$name/err"
 	$VG "$DELPHI" --db "$T/$name/delphi.db" serve --listen 127.0.0.1:0 "$@" \
 		>"$T/$name/out" 2>"$T/$name/err" &
-	PID=$!
-	PIDS="$PIDS $PID"
-	PORT=""
-	i=0
-	while [ $i -lt 600 ]; do
-		PORT=$(sed -n 's|^delphi serve: https://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$T/$name/out" 2>/dev/null)
-		[ -n "$PORT" ] && return 0
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "FAIL: server $name did not start"
-	cat "$T/$name/out" "$T/$name/err"
-	exit 1
-}
-
-# Waits up to $2 seconds for process $1 to exit; sets RC (or fails and kills it).
-wait_exit() {
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt $(($2 * 10)) ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		fail "process $1 still running after $2 s"
-		kill -9 "$1"
-	fi
-	wait "$1"
-	RC=$?
+	listening $! "$T/$name" "server $name"
 }
 
 C="curl -sk -m 10"
-VG=""
-if [ "${VALGRIND:-}" ]; then
-	VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
-fi
 
 # ---- Files for --web-dir ----
 WEB=$T/web
@@ -100,7 +46,6 @@ ln -s "$WEB/sub/app.css" "$WEB/inner.css"
 
 start main --threads 2 --web-dir "$WEB" --shutdown-timeout 30 --timeout 20
 MAIN=$PID
-U=https://127.0.0.1:$PORT
 
 # ---- /healthz and the security headers ----
 $C -D "$T/h" -o "$T/b" "$U/healthz"
@@ -279,5 +224,4 @@ check "busy port message" grep -q 'cannot listen on 127.0.0.1:' "$T/second.err"
 kill -TERM "$FIRST"
 wait_exit "$FIRST" 10
 
-echo "https: $checks checks, $failures failed"
-[ "$failures" -eq 0 ]
+finish

@@ -13,64 +13,11 @@
 #
 # Expected values are worked out by hand from tests/data/cli/ (see the comments).
 set -u
-: "${DELPHI:?set DELPHI to the delphi binary}"
-DATA=$(cd "$(dirname "$0")/../data/cli" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
+DATA=$(cd "$HERE/../data/cli" && pwd)
 # The schema version the binary brings a database to: one per migration file, without gaps.
-V=$(ls "$(dirname "$0")/../../db/migrations"/[0-9]*.sql | wc -l | tr -d ' ')
-T=$(mktemp -d)
-[ "${KEEP:-}" ] && echo "files in $T"
-bg=""
-trap 'for p in $bg; do kill "$p" 2>/dev/null; done; [ "${KEEP:-}" ] || rm -rf "$T"' EXIT
-DB=$T/delphi.db
-unset DELPHI_DB DELPHI_PUBLIC_URL
-checks=0
-failures=0
-
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $*"
-}
-
-# run RC DB ARGS...: runs delphi --db DB ARGS, stdout in $T/out, stderr in $T/err; checks the exit code.
-run() {
-	want=$1
-	db=$2
-	shift 2
-	checks=$((checks + 1))
-	if [ "${VALGRIND:-}" ]; then
-		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all \
-			"$DELPHI" --db "$db" "$@" >"$T/out" 2>"$T/err"
-	else
-		"$DELPHI" --db "$db" "$@" >"$T/out" 2>"$T/err"
-	fi
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		fail "delphi --db $(basename "$db") $*: exit $got, expected $want"
-		sed 's/^/  stdout: /' "$T/out" | head -20
-		sed 's/^/  stderr: /' "$T/err" | head -20
-	fi
-}
-
-# has FILE TEXT: FILE ($T/out or $T/err) contains the line fragment TEXT.
-has() {
-	checks=$((checks + 1))
-	grep -qF -- "$2" "$1" || { fail "$(basename "$1") lacks: $2"; sed 's/^/  | /' "$1" | head -30; }
-}
-
-hasnt() {
-	checks=$((checks + 1))
-	if grep -qF -- "$2" "$1"; then fail "$(basename "$1") has: $2"; fi
-}
-
-# same NAME GOT WANT
-same() {
-	checks=$((checks + 1))
-	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-}
-
-sum() {
-	sha256sum "$1" | cut -d' ' -f1
-}
+V=$(ls "$HERE/../../db/migrations"/[0-9]*.sql | wc -l | tr -d ' ')
 
 # dump DB: the database's content as SQL text.
 dump() {
@@ -85,26 +32,26 @@ check_copy() {
 }
 
 # ---- usage -----------------------------------------------------------------------------------
-run 0 "$DB" help backup
+run_db 0 "$DB" help backup
 has "$T/out" "usage: delphi backup --out FILE [--force]"
-run 0 "$DB" check --help
+run_db 0 "$DB" check --help
 has "$T/out" "usage: delphi check"
-run 0 "$DB" help
+run_db 0 "$DB" help
 has "$T/out" "backup"
 has "$T/out" "check"
-run 2 "$DB" backup
+run_db 2 "$DB" backup
 has "$T/err" "backup: --out is required"
-run 2 "$DB" backup --out
+run_db 2 "$DB" backup --out
 has "$T/err" "option --out needs a value"
-run 2 "$DB" backup --out "$T/x.db" extra
+run_db 2 "$DB" backup --out "$T/x.db" extra
 has "$T/err" "unexpected argument 'extra'"
-run 2 "$DB" check extra
+run_db 2 "$DB" check extra
 has "$T/err" "unexpected argument 'extra'"
 
 # ---- no database: nothing is created -----------------------------------------------------------
-run 1 "$DB" check
+run_db 1 "$DB" check
 has "$T/err" "no database at $DB"
-run 1 "$DB" backup --out "$T/none.db"
+run_db 1 "$DB" backup --out "$T/none.db"
 has "$T/err" "no database at $DB"
 checks=$((checks + 1))
 [ ! -e "$DB" ] && [ ! -e "$T/none.db" ] || fail "a file was made"
@@ -112,11 +59,11 @@ checks=$((checks + 1))
 # ---- a populated database ----------------------------------------------------------------------
 # survey.json (cli-test): 2 fields, 3 topics, 6 questions, 2 rounds; experts.csv: 4 experts, all
 # invited to round 1; answers-r1.csv: 12 answers of E1, E2, E3 (see tests/integration/cli.sh).
-run 0 "$DB" init
-run 0 "$DB" survey load "$DATA/survey.json"
-run 0 "$DB" experts import --survey cli-test "$DATA/experts.csv"
-run 0 "$DB" round open --survey cli-test
-run 0 "$DB" answers import --survey cli-test --round 1 "$DATA/answers-r1.csv"
+run_db 0 "$DB" init
+run_db 0 "$DB" survey load "$DATA/survey.json"
+run_db 0 "$DB" experts import --survey cli-test "$DATA/experts.csv"
+run_db 0 "$DB" round open --survey cli-test
+run_db 0 "$DB" answers import --survey cli-test --round 1 "$DATA/answers-r1.csv"
 # Bulk: 3000 audit rows of 600 hex digits each, about 1.8 MB: some 450 pages of 4096 bytes.
 sqlite3 "$DB" "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000)
 	INSERT INTO audit_log (at, actor, action, detail)
@@ -126,18 +73,18 @@ checks=$((checks + 1))
 [ "$pages" -gt 300 ] || fail "the database has $pages pages: too few for a backup in several steps"
 
 # ---- check: a sound database ---------------------------------------------------------------------
-run 0 "$DB" check
+run_db 0 "$DB" check
 same "check ok" "$(cat "$T/out")" "ok: $DB: schema version $V; 1 survey, 4 experts, 1 round, 12 answers, 0 sessions; integrity, foreign keys and delphi's invariants hold"
 same "check: nothing on stderr" "$(cat "$T/err")" ""
 # A check changes nothing and leaves no -wal/-shm behind.
 before=$(sum "$DB")
-run 0 "$DB" check
+run_db 0 "$DB" check
 same "check leaves the file as it was" "$(sum "$DB")" "$before"
 same "no -wal/-shm left" "$(ls "$T" | grep -c -- '-wal\|-shm')" "0"
 
 # ---- backup -------------------------------------------------------------------------------------
 dump "$DB" >"$T/source.sql"
-run 0 "$DB" backup --out "$T/copy.db"
+run_db 0 "$DB" backup --out "$T/copy.db"
 has "$T/out" "backed up $DB to $T/copy.db: $pages pages of 4096 bytes ($((pages * 4096)) bytes) in "
 checks=$((checks + 1))
 dump "$T/copy.db" >"$T/copy.sql"
@@ -145,34 +92,34 @@ cmp -s "$T/source.sql" "$T/copy.sql" || { fail "the copy differs from the source
 checks=$((checks + 1))
 [ ! -e "$T/copy.db.tmp" ] || fail "copy.db.tmp was left behind"
 same "backup leaves the source as it was" "$(sum "$DB")" "$before"
-run 0 "$T/copy.db" check
+run_db 0 "$T/copy.db" check
 has "$T/out" "ok: $T/copy.db: schema version $V; 1 survey, 4 experts, 1 round, 12 answers"
 # The copy is a delphi database like any other.
-run 0 "$T/copy.db" round status --survey cli-test
+run_db 0 "$T/copy.db" round status --survey cli-test
 has "$T/out" "all                 4            3       12"
 
 # An existing file is kept, unless --force.
 copy_sum=$(sum "$T/copy.db")
-run 1 "$DB" backup --out "$T/copy.db"
+run_db 1 "$DB" backup --out "$T/copy.db"
 has "$T/err" "$T/copy.db exists: choose another file, or replace it with --force"
 same "refused backup keeps the file" "$(sum "$T/copy.db")" "$copy_sum"
 echo "not a database" >"$T/old.db"
-run 0 "$DB" backup --out "$T/old.db" --force
+run_db 0 "$DB" backup --out "$T/old.db" --force
 checks=$((checks + 1))
 dump "$T/old.db" | cmp -s - "$T/source.sql" || fail "--force: the copy differs from the source"
 # Never onto the database itself, nor onto a database in use; a stale .tmp is replaced.
-run 1 "$DB" backup --out "$DB" --force
+run_db 1 "$DB" backup --out "$DB" --force
 has "$T/err" "is the database itself"
 same "the database survives" "$(sum "$DB")" "$before"
 touch "$T/busy.db" "$T/busy.db-wal"
-run 1 "$DB" backup --out "$T/busy.db" --force
+run_db 1 "$DB" backup --out "$T/busy.db" --force
 has "$T/err" "$T/busy.db-wal exists"
 rm -f "$T/busy.db-wal"
 echo "stale" >"$T/fresh.db.tmp"
-run 0 "$DB" backup --out "$T/fresh.db"
+run_db 0 "$DB" backup --out "$T/fresh.db"
 checks=$((checks + 1))
 [ ! -e "$T/fresh.db.tmp" ] && dump "$T/fresh.db" | cmp -s - "$T/source.sql" || fail "stale .tmp"
-run 1 "$DB" backup --out "$T/no/such/dir/copy.db"
+run_db 1 "$DB" backup --out "$T/no/such/dir/copy.db"
 has "$T/err" "backup failed: "
 
 # ---- backup while another process holds a write transaction open ------------------------------
@@ -185,7 +132,7 @@ has "$T/err" "backup failed: "
 	echo "COMMIT;"
 } | sqlite3 "$DB" &
 writer=$!
-bg="$bg $writer"
+PIDS="$PIDS $writer"
 # Wait (at most 5 s) until the writer holds the write lock.
 i=0
 while sqlite3 -cmd ".timeout 0" "$DB" "BEGIN IMMEDIATE; ROLLBACK;" 2>/dev/null && [ $i -lt 50 ]; do
@@ -194,7 +141,7 @@ while sqlite3 -cmd ".timeout 0" "$DB" "BEGIN IMMEDIATE; ROLLBACK;" 2>/dev/null &
 done
 checks=$((checks + 1))
 [ $i -lt 50 ] || fail "the writer never took the write lock"
-run 0 "$DB" backup --out "$T/during.db"
+run_db 0 "$DB" backup --out "$T/during.db"
 # The writer is still in its transaction: the backup did not wait for it.
 checks=$((checks + 1))
 kill -0 "$writer" 2>/dev/null || fail "the writer ended before the backup did"
@@ -216,13 +163,13 @@ n0=$(sqlite3 "$DB" "SELECT count(*) FROM audit_log")
 	done
 ) &
 stream=$!
-bg="$bg $stream"
+PIDS="$PIDS $stream"
 sleep 0.3
-run 0 "$DB" backup --out "$T/stream.db"
+run_db 0 "$DB" backup --out "$T/stream.db"
 wait "$stream"
 n1=$(sqlite3 "$DB" "SELECT count(*) FROM audit_log")
 same "the writer committed 300 rows" "$((n1 - n0))" "300"
-run 0 "$T/stream.db" check
+run_db 0 "$T/stream.db" check
 has "$T/out" "ok: $T/stream.db"
 ncopy=$(sqlite3 "$T/stream.db" "SELECT count(*) FROM audit_log")
 checks=$((checks + 1))
@@ -243,7 +190,7 @@ INSERT INTO answers (round_id, topic_id, question_id, expert_id, num, updated_at
 SELECT r.id, t.id, q.id, e.id, 2, '2026-01-01T00:00:00Z' FROM rounds r, topics t, questions q, experts e
 WHERE r.number = 1 AND t.code = 'AI-01' AND q.key = 'importance' AND e.ext_id = 'E9';
 EOF
-run 1 "$T/not-invited.db" check
+run_db 1 "$T/not-invited.db" check
 same "not invited" "$(cat "$T/out")" 'survey cli-test, round 1: expert "E9" has 1 answer but is not invited to the round'
 has "$T/err" "not-invited.db: 1 problem found"
 
@@ -257,7 +204,7 @@ INSERT INTO answers (round_id, topic_id, question_id, expert_id, num, updated_at
 SELECT r.id, t.id, q.id, e.id, 2, '2026-01-01T00:00:00Z' FROM rounds r, topics t, questions q, experts e
 WHERE r.number = 1 AND t.code = 'AI-01' AND q.key = 'importance' AND e.ext_id LIKE 'X%';
 EOF
-run 1 "$T/many.db" check
+run_db 1 "$T/many.db" check
 same "many: lines" "$(wc -l <"$T/out" | tr -d ' ')" "51"
 same "many: last line" "$(tail -1 "$T/out")" "... and 10 more problems of answers by experts not invited"
 has "$T/err" "many.db: 60 problems found"
@@ -268,14 +215,14 @@ UPDATE answers SET num = 7
 WHERE question_id = (SELECT id FROM questions WHERE key = 'importance')
   AND expert_id = (SELECT id FROM experts WHERE ext_id = 'E1');
 EOF
-run 1 "$T/label.db" check
+run_db 1 "$T/label.db" check
 same "label" "$(cat "$T/out")" 'survey cli-test, round 1, expert "E1", topic AI-01, question importance: "7" is not one of the labels 4, 3, 2, 1'
 
 # A second open round while round 1 is open.
 check_copy two-open <<'EOF'
 INSERT INTO rounds (survey_id, number, state, opened_at) VALUES (1, 2, 'open', '2026-01-01T00:00:00Z');
 EOF
-run 1 "$T/two-open.db" check
+run_db 1 "$T/two-open.db" check
 same "two open" "$(cat "$T/out")" "survey cli-test: rounds 1, 2 are all open (at most one may be)"
 
 # More answer values, each against its question's rules (survey.json): tech_year is 2025..2040
@@ -291,7 +238,7 @@ UPDATE answers SET num = 8 WHERE question_id = (SELECT id FROM questions WHERE k
 UPDATE answers SET num = NULL, text = 'soon' WHERE question_id = (SELECT id FROM questions WHERE key = 'social_year')
   AND expert_id = (SELECT id FROM experts WHERE ext_id = 'E1');
 EOF
-run 1 "$T/values.db" check
+run_db 1 "$T/values.db" check
 has "$T/out" 'survey cli-test, round 1, expert "E1", topic AI-01, question expertise: "dont_know" is not allowed for this question'
 has "$T/out" 'survey cli-test, round 1, expert "E1", topic AI-01, question tech_year: year 2041 is after the horizon 2040'
 has "$T/out" 'survey cli-test, round 1, expert "E1", topic AI-01, question social_year: a text answer to a year question (text is only for text questions)'
@@ -306,7 +253,7 @@ if [ "$(sqlite3 "$DB" "SELECT count(*) FROM pragma_table_info('answers') WHERE n
 UPDATE answers SET reason = 'Funding dried up.' WHERE expert_id = (SELECT id FROM experts WHERE ext_id = 'E1')
   AND question_id IN (SELECT id FROM questions WHERE key IN ('importance', 'measures'));
 EOF2
-	run 1 "$T/reasons.db" check
+	run_db 1 "$T/reasons.db" check
 	has "$T/out" 'survey cli-test, round 1, expert "E1", topic AI-01, question importance: a reason in round 1 (reasons are given from round 2 on)'
 	has "$T/out" 'survey cli-test, round 1, expert "E1", topic AI-01, question measures: a reason on an answer to a multi question (reasons are for ordinal and year questions)'
 	has "$T/err" "reasons.db: 2 problems found"
@@ -320,7 +267,7 @@ INSERT INTO invitations (round_id, expert_id) VALUES (1, 4242);
 INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)
 VALUES (randomblob(32), 42, 'x', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z');
 EOF
-run 1 "$T/rows.db" check
+run_db 1 "$T/rows.db" check
 has "$T/out" "foreign key: invitations.expert_id refers to a row of experts that does not exist"
 has "$T/out" "foreign key: sessions.user_id (row 1) refers to a row of users that does not exist"
 has "$T/out" "survey cli-test: its rounds are numbered 3, not 1..1 without gaps"
@@ -331,12 +278,12 @@ has "$T/out" "session (row 1) belongs to user #42, who does not exist"
 check_copy definition <<'EOF'
 UPDATE surveys SET definition = '{"slug": "cli-test"}';
 EOF
-run 1 "$T/definition.db" check
+run_db 1 "$T/definition.db" check
 has "$T/out" 'survey cli-test: the stored definition does not load: cli-test: missing key "languages"'
 check_copy version <<'EOF'
 PRAGMA user_version = 99;
 EOF
-run 1 "$T/version.db" check
+run_db 1 "$T/version.db" check
 same "version" "$(cat "$T/out")" "schema version 99, but this delphi's is $V (use a newer delphi); delphi's own checks were skipped"
 
 # Everything at once: every problem is listed.
@@ -351,7 +298,7 @@ WHERE question_id = (SELECT id FROM questions WHERE key = 'importance')
   AND expert_id = (SELECT id FROM experts WHERE ext_id = 'E1');
 INSERT INTO rounds (survey_id, number, state, opened_at) VALUES (1, 2, 'open', '2026-01-01T00:00:00Z');
 EOF
-run 1 "$T/all.db" check
+run_db 1 "$T/all.db" check
 has "$T/out" 'expert "E9" has 1 answer but is not invited to the round'
 has "$T/out" 'question importance: "7" is not one of the labels 4, 3, 2, 1'
 has "$T/out" "rounds 1, 2 are all open"
@@ -361,18 +308,18 @@ has "$T/err" "all.db: 3 problems found"
 cp "$DB" "$T/garbled.db"
 awk 'BEGIN { for (i = 0; i < 4096; i++) printf "%c", 65 + i % 26 }' |
 	dd of="$T/garbled.db" bs=4096 seek=5 conv=notrunc 2>/dev/null
-run 1 "$T/garbled.db" check
+run_db 1 "$T/garbled.db" check
 has "$T/out" "integrity_check: Page 6: "
 # Truncated to 100 000 bytes (the database is some 2 MB).
 head -c 100000 "$DB" >"$T/truncated.db"
-run 1 "$T/truncated.db" check
+run_db 1 "$T/truncated.db" check
 has "$T/out" "database disk image is malformed"
 # Not a database at all: the header is overwritten.
 cp "$DB" "$T/header.db"
 printf 'this is not an SQLite header' | dd of="$T/header.db" conv=notrunc 2>/dev/null
-run 1 "$T/header.db" check
+run_db 1 "$T/header.db" check
 has "$T/out" "file is not a database"
-run 1 "$T/header.db" backup --out "$T/header-copy.db"
+run_db 1 "$T/header.db" backup --out "$T/header-copy.db"
 has "$T/err" "file is not a database"
 checks=$((checks + 1))
 [ ! -e "$T/header-copy.db" ] && [ ! -e "$T/header-copy.db.tmp" ] || fail "a failed backup left a file"
@@ -381,5 +328,4 @@ checks=$((checks + 1))
 same "the source at the end" "$(sum "$DB")" "$before"
 same "no -wal/-shm left at the end" "$(ls "$T" | grep -c -- '-wal\|-shm')" "0"
 
-echo "$checks checks, $failures failed"
-[ "$failures" -eq 0 ]
+finish

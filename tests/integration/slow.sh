@@ -8,15 +8,9 @@
 #   DELPHI=build/release/delphi sh tests/integration/slow.sh
 #   SLOW_CONNS=N SLOW_HOLD=S SLOW_LIMIT=T ...   other figures (defaults 1000, 10 s, 1.0 s)
 set -u
-: "${DELPHI:?set DELPHI to the delphi binary}"
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM HUP
+. "$HERE/lib.sh"
 # The hard limit bounds what the driver may raise its own and the server's soft limit to.
 ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
-timeout -k 10 "${SLOW_TIMEOUT:-300}" python3 "$HERE/slow.py" --delphi "$DELPHI" --dir "$T" \
+drive slow "${SLOW_TIMEOUT:-300}" \
 	--conns "${SLOW_CONNS:-1000}" --hold "${SLOW_HOLD:-10}" --limit "${SLOW_LIMIT:-1.0}"
-rc=$?
-[ "$rc" -eq 124 ] && echo "FAIL: slow.py did not finish in time"
-exit "$rc"

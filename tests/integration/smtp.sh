@@ -18,29 +18,9 @@
 #
 # Needs the Debian packages python3-aiosmtpd, openssl, sqlite3.
 set -u
-: "${DELPHI:?set DELPHI to the delphi binary}"
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 DATA=$(cd "$HERE/../data/mail" && pwd)
-PY=/usr/bin/python3 # Debian's python, where python3-aiosmtpd lives (not a pyenv shim)
-T=$(mktemp -d)
-DB=$T/delphi.db
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	for p in $PIDS; do wait "$p" 2>/dev/null; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
-for v in $(env | sed -n 's/^\(DELPHI_SMTP_[A-Z_]*\)=.*/\1/p') DELPHI_DB DELPHI_PUBLIC_URL; do
-	unset "$v"
-done
-checks=0
-failures=0
-
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $*"
-}
 
 if ! "$PY" -c 'import aiosmtpd' 2>/dev/null || ! command -v openssl >/dev/null ||
 	! command -v sqlite3 >/dev/null; then
@@ -48,44 +28,6 @@ if ! "$PY" -c 'import aiosmtpd' 2>/dev/null || ! command -v openssl >/dev/null |
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-
-# run RC ARGS...: runs delphi --db $DB ARGS, stdout in $T/out, stderr in $T/err; checks the exit code.
-run() {
-	want=$1
-	shift
-	checks=$((checks + 1))
-	if [ "${VALGRIND:-}" ]; then
-		valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=all \
-			"$DELPHI" --db "$DB" "$@" >"$T/out" 2>"$T/err"
-	else
-		"$DELPHI" --db "$DB" "$@" >"$T/out" 2>"$T/err"
-	fi
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		fail "delphi $*: exit $got, expected $want"
-		sed 's/^/  stdout: /' "$T/out" | head -20
-		sed 's/^/  stderr: /' "$T/err" | head -20
-	fi
-}
-
-has() {
-	checks=$((checks + 1))
-	grep -qF -- "$2" "$1" || { fail "$(basename "$1") lacks: $2"; sed 's/^/  | /' "$1" | head -30; }
-}
-
-hasnt() {
-	checks=$((checks + 1))
-	if grep -qF -- "$2" "$1"; then fail "$(basename "$1") has: $2"; fi
-}
-
-same() {
-	checks=$((checks + 1))
-	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-}
-
-sql() {
-	sqlite3 "$DB" "$1"
-}
 
 # count DIR: the number of messages relay DIR has received.
 count() {
@@ -138,26 +80,6 @@ check_link() {
 		return
 	fi
 	same "token of $2 in $(basename "$1")" "$(sha "$tok")" "$(hash_of "$2")"
-}
-
-# start_relay NAME ARGS...: starts a relay recording into $T/NAME; its port in $T/NAME.port.
-start_relay() {
-	name=$1
-	shift
-	mkdir -p "$T/$name"
-	"$PY" "$HERE/smtp_server.py" --port-file "$T/$name.port" --dir "$T/$name" "$@" \
-		>"$T/$name.log" 2>&1 &
-	PIDS="$PIDS $!"
-	i=0
-	while [ ! -s "$T/$name.port" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	if [ ! -s "$T/$name.port" ]; then
-		echo "FAIL: relay $name did not start"
-		cat "$T/$name.log"
-		exit 1
-	fi
 }
 
 # ---- relays and their certificate ------------------------------------------------------------
@@ -389,5 +311,4 @@ if sqlite3 "$DB" .dump | grep -qF "$PASSWORD"; then fail "the password is in the
 same "schema version" "$(sql 'PRAGMA user_version')" \
 	"$(ls "$HERE/../../db/migrations/"*.sql | wc -l | tr -d ' ')"
 
-echo "$((checks - failures)) passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

@@ -12,31 +12,15 @@
 #
 # An ASan build cannot run under valgrind: with one, the test says so and passes.
 set -u
-: "${DELPHI:?set DELPHI to the delphi binary}"
-DATA=$(cd "$(dirname "$0")/../data/cli" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+VALGRIND=1 # lib.sh's start runs the server under valgrind (errors and definite leaks: exit 99)
+. "$HERE/lib.sh"
+DATA=$(cd "$HERE/../data/cli" && pwd)
 if ldd "$DELPHI" 2>/dev/null | grep -q 'libasan'; then
 	echo "valgrind: $DELPHI is an ASan build: skipped (valgrind cannot run it)"
 	exit 0
 fi
 command -v valgrind >/dev/null || { echo "FAIL: valgrind is not installed"; exit 1; }
-T=$(mktemp -d)
-PID=""
-trap '[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM HUP
-unset DELPHI_LISTEN DELPHI_DB DELPHI_CERT DELPHI_KEY DELPHI_THREADS DELPHI_WEB_DIR \
-	DELPHI_PUBLIC_URL DELPHI_MAX_CONNECTIONS DELPHI_MAX_BODY DELPHI_TIMEOUT
-DB=$T/delphi.db
-checks=0
-failures=0
-fail() {
-	failures=$((failures + 1))
-	echo "FAIL: $*"
-}
-same() { # same DESCRIPTION GOT WANT
-	checks=$((checks + 1))
-	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-}
-cli() { "$DELPHI" --db "$DB" "$@" >"$T/cli.out" 2>"$T/cli.err" || fail "delphi $*: $(cat "$T/cli.err")"; }
 
 cli init
 cli survey load "$DATA/survey.json"
@@ -44,26 +28,8 @@ cli survey load "$DATA/survey.json"
 tok() { sed -n "s/^$1,\([0-9a-f]*\),.*/\1/p" "$T/links.csv"; }
 cli round open --survey cli-test
 
-valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-	"$DELPHI" --db "$DB" serve --listen 127.0.0.1:0 --threads 2 --shutdown-timeout 60 \
-	>"$T/out" 2>"$T/err" &
-PID=$!
-PORT=""
-i=0
-while [ $i -lt 1200 ] && [ -z "$PORT" ]; do
-	PORT=$(sed -n 's|^delphi serve: https://127\.0\.0\.1:\([0-9]*\)/$|\1|p' "$T/out" 2>/dev/null)
-	kill -0 "$PID" 2>/dev/null || break
-	[ -n "$PORT" ] || sleep 0.1
-	i=$((i + 1))
-done
-if [ -z "$PORT" ]; then
-	echo "FAIL: the server did not start under valgrind"
-	cat "$T/out" "$T/err"
-	exit 1
-fi
-U=https://127.0.0.1:$PORT
+start -- --shutdown-timeout 60
 C="curl -sk -m 60"
-J="Content-Type: application/json"
 B1="Authorization: Bearer $(tok E1)"
 code() { $C -o "$T/b" -w '%{http_code}' "$@"; }
 
@@ -101,22 +67,10 @@ sleep 1
 same "after SIGHUP" "$(code "$U/healthz")" 200
 
 kill -TERM "$PID"
-i=0
-while kill -0 "$PID" 2>/dev/null && [ $i -lt 1200 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-if kill -0 "$PID" 2>/dev/null; then
-	fail "the server did not stop within 120 s of SIGTERM"
-	kill -9 "$PID"
-fi
-wait "$PID"
-rc=$?
-PID=""
-same "exit status under valgrind (99: valgrind found errors)" "$rc" 0
+wait_exit "$PID" 120
+same "exit status under valgrind (99: valgrind found errors)" "$RC" 0
 if grep -q '^==[0-9]*==' "$T/err"; then
 	fail "valgrind reported:"
 	grep '^==[0-9]*==' "$T/err" | head -60
 fi
-echo "valgrind: $checks checks, $failures failed"
-[ "$failures" -eq 0 ]
+finish
