@@ -172,6 +172,46 @@ int api_console_query_int(struct req *r, const char *name, long long min, long l
 	return 0;
 }
 
+int api_console_page_begin(struct req *r, struct api_console_page *p)
+{
+	*p = (struct api_console_page){ json_array(), 0, 0, 0 };
+	if (api_console_query_int(r, "limit", 1, API_CONSOLE_PAGE_MAX, API_CONSOLE_PAGE_DEFAULT,
+				  &p->limit) ||
+	    api_console_query_int(r, "before", 1, INT64_MAX, 0, &p->before))
+		return -1;
+	return 0;
+}
+
+int api_console_page_add(struct api_console_page *p, int64_t id, json_t *entry)
+{
+	p->last = id;
+	return json_array_append_new(p->list, entry) ? 1 : 0;
+}
+
+void api_console_page_reply(struct req *r, struct db *db, const struct api_console_page *p,
+			    int rc, const char *what)
+{
+	if (rc < 0) {
+		api_fail_db(r, db, what);
+		return;
+	}
+	if (rc || !p->list) {
+		req_reply_error(r, 500, "internal", NULL, "out of memory");
+		return;
+	}
+	/* A full page may have more after it; a short one is the last. */
+	req_reply_json(r, 200, json_pack("{s:O, s:o}", "entries", p->list, "next_before",
+					 json_array_size(p->list) == (size_t)p->limit
+						 ? json_integer(p->last)
+						 : json_null()));
+}
+
+void api_console_page_release(struct api_console_page *p)
+{
+	json_decref(p->list);
+	p->list = NULL;
+}
+
 const char *api_console_lang(struct req *r, const struct survey *s)
 {
 	const char *lang = req_query(r, "lang");

@@ -2,8 +2,9 @@
  * api_console — what the console's handlers (api_login.c, api_surveys.c, api_experts.c,
  * api_mail.c, api_rounds.c, api_comments.c, api_reports.c, api_users.c, api_audit.c; docs/api.md
  * "The console API") share: the console's part of the application state (login throttling, the
- * worker pools, the public URL), the request's user and survey, and three ways of doing work off
- * the event thread with the reply coming back to it:
+ * worker pools, the public URL), the request's user and survey, the paging of long lists
+ * (?limit=, ?before=, "next_before"), and three ways of doing work off the event thread with the
+ * reply coming back to it:
  *
  *   api_console_write    a job for the group-commit writer (every change to the store);
  *   api_console_offload  a job for a worker pool (password checks and hashes, parsing a large
@@ -85,6 +86,37 @@ json_t *api_console_round_json(const struct db_console_round *r);
  * -1 after replying 422 invalid_request with field = name. */
 int api_console_query_int(struct req *r, const char *name, long long min, long long max,
 			  long long def, long long *out);
+
+/* ---- Paged lists (GET /api/v1/audit, GET .../mail-log) ------------------------------------- */
+
+#define API_CONSOLE_PAGE_DEFAULT 100
+#define API_CONSOLE_PAGE_MAX 500
+
+/* One page of a list read newest first: ?limit= entries (1..API_CONSOLE_PAGE_MAX, default
+ * API_CONSOLE_PAGE_DEFAULT) with ids below ?before= (0: from the newest). */
+struct api_console_page {
+	json_t *list;     /* the entries (owned; NULL when out of memory) */
+	int64_t last;     /* the id of the last entry added */
+	long long limit;  /* ?limit= */
+	long long before; /* ?before=, 0 when absent */
+};
+
+/* Reads ?limit= and ?before= into p and makes its list (maybe NULL: api_console_page_reply then
+ * answers 500). 0, or -1 after replying 422 invalid_request. Either way release p afterwards. */
+int api_console_page_begin(struct req *r, struct api_console_page *p);
+
+/* Adds entry (stolen; NULL when out of memory) whose id is id: 0, or 1 when out of memory (the
+ * value a db_console walk's callback returns to stop). */
+int api_console_page_add(struct api_console_page *p, int64_t id, json_t *entry);
+
+/* Replies for a walk that returned rc (walks with a NULL list count as rc 1): rc < 0
+ * api_fail_db with what; rc > 0 500 out of memory; else 200 {"entries": [...], "next_before":
+ * the last id when the page is full (more may follow), null on a short (last) page}. */
+void api_console_page_reply(struct req *r, struct db *db, const struct api_console_page *p,
+			    int rc, const char *what);
+
+/* Frees p's list. */
+void api_console_page_release(struct api_console_page *p);
 
 /* The survey's language asked for with ?lang= (default its first): the language, or NULL after
  * replying 422 invalid_request. The string is the survey's own (valid while s is). */

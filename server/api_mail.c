@@ -335,22 +335,13 @@ out:
 
 /* ---- GET .../mail-log ----------------------------------------------------------------------- */
 
-struct page {
-	json_t *list;
-	int64_t last;
-};
-
 static int log_cb(const struct db_console_mail_row *m, void *arg)
 {
-	struct page *p = arg;
-	p->last = m->id;
-	return json_array_append_new(p->list,
-				     json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "id",
-					       (json_int_t)m->id, "at", m->at, "expert", m->ext_id,
-					       "email", m->email, "round", m->round, "kind",
-					       m->kind, "status", m->status, "detail", m->detail))
-		       ? 1
-		       : 0;
+	return api_console_page_add(arg, m->id,
+				    json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "id",
+					      (json_int_t)m->id, "at", m->at, "expert", m->ext_id,
+					      "email", m->email, "round", m->round, "kind", m->kind,
+					      "status", m->status, "detail", m->detail));
 }
 
 void api_mail_log(struct req *r)
@@ -358,26 +349,13 @@ void api_mail_log(struct req *r)
 	struct api *a = api_of(r);
 	struct db *db = api_db(r);
 	struct api_survey *m = NULL;
-	struct page p = { json_array(), 0 };
-	long long limit, before;
-	if (api_console_query_int(r, "limit", 1, 500, 100, &limit) ||
-	    api_console_query_int(r, "before", 1, INT64_MAX, 0, &before) ||
-	    api_console_survey(r, &m))
+	struct api_console_page p;
+	if (api_console_page_begin(r, &p) || api_console_survey(r, &m))
 		goto out;
-	int rc = p.list ? db_console_mail_log(db, m->sv->id, before, (int)limit, log_cb, &p) : 1;
-	if (rc < 0) {
-		api_fail_db(r, db, "cannot read the mail log");
-		goto out;
-	}
-	if (rc) {
-		req_reply_error(r, 500, "internal", NULL, "out of memory");
-		goto out;
-	}
-	req_reply_json(r, 200, json_pack("{s:O, s:o}", "entries", p.list, "next_before",
-					 json_array_size(p.list) == (size_t)limit
-						 ? json_integer(p.last)
-						 : json_null()));
+	int rc = p.list ? db_console_mail_log(db, m->sv->id, p.before, (int)p.limit, log_cb, &p)
+			: 1;
+	api_console_page_reply(r, db, &p, rc, "cannot read the mail log");
 out:
-	json_decref(p.list);
+	api_console_page_release(&p);
 	api_survey_put(a, m);
 }
