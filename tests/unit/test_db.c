@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_db_files.h"
+
 #include <glob.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -78,15 +80,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char p[160];
 	db_close(fx->db);
 	survey_free(fx->survey);
 	free(fx->json);
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s%s", fx->path, suffixes[i]);
-		unlink(p);
-	}
+	test_db_unlink(fx->path);
 	rmdir(fx->dir);
 	free(fx);
 	crypto_release();
@@ -272,12 +269,7 @@ static void test_migration_5_keeps_answers(void **state)
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(c);
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
-	for (size_t i = 0; i < 3; i++) {
-		char p[180];
-		snprintf(p, sizeof p, "%s%s", old, suffixes[i]);
-		unlink(p);
-	}
+	test_db_unlink(old);
 }
 
 static void test_open_refuses_newer_schema(void **state)

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_db_files.h"
+
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,14 +100,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char p[160];
 	db_survey_free(fx->sv);
 	db_close(fx->db);
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s%s", fx->path, suffixes[i]);
-		unlink(p);
-	}
+	test_db_unlink(fx->path);
 	rmdir(fx->dir);
 	free(fx);
 	crypto_release();

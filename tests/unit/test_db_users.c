@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_db_files.h"
+
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,13 +54,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char p[160];
 	db_close(fx->db);
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s%s", fx->path, suffixes[i]);
-		unlink(p);
-	}
+	test_db_unlink(fx->path);
 	rmdir(fx->dir);
 	free(fx);
 	crypto_release();

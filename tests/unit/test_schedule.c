@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_db_files.h"
+
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,12 +127,7 @@ static void tmpdb_make(struct tmpdb *t, const char *name)
 
 static void tmpdb_remove(struct tmpdb *t)
 {
-	static const char *const suffixes[] = { "", "-wal", "-shm" };
-	char p[160];
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s%s", t->path, suffixes[i]);
-		unlink(p);
-	}
+	test_db_unlink(t->path);
 	rmdir(t->dir);
 }
 

@@ -19,6 +19,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_db_files.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -125,12 +127,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char p[160];
-	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
-	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-		snprintf(p, sizeof p, "%s%s", fx->path, suffixes[i]);
-		unlink(p);
-	}
+	test_db_unlink(fx->path);
 	rmdir(fx->dir);
 	db_survey_free(fx->sv);
 	free(fx);
