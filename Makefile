@@ -44,6 +44,13 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 WEB_FILES  := $(shell find web -type f 2>/dev/null | LC_ALL=C sort)
 
+# A file added or removed, not only one edited, must rebuild what is made from a list of files:
+# each such list is kept in a file rewritten only when the list differs, and the rule depends on it.
+list_stamp = $(shell mkdir -p $(dir $(1)) && printf '%s\n' $(2) >$(1).new && \
+	{ cmp -s $(1).new $(1) && rm -f $(1).new || mv -f $(1).new $(1); })
+$(call list_stamp,$(B)/gen/embedded.list,$(MIGRATIONS) -- $(WEB_FILES))
+$(call list_stamp,$(B)/libdelphi.list,$(OBJ))
+
 .PHONY: all deps test-deps run test asan bench fuzz soak tls-audit clean
 all: $(B)/delphi delphi
 
@@ -53,16 +60,16 @@ delphi: $(B)/delphi
 $(B)/delphi: $(B)/server/main.o $(B)/libdelphi.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/libdelphi.a: $(OBJ)
+$(B)/libdelphi.a: $(OBJ) $(B)/libdelphi.list
 	rm -f $@
-	ar rcs $@ $^
+	ar rcs $@ $(OBJ)
 
 $(B)/%.o: %.c | $(B)/gen/embedded.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Build-time embedding: migrations and web assets become C arrays (tools/embed.sh).
-$(B)/gen/embedded.c: tools/embed.sh $(MIGRATIONS) $(WEB_FILES)
+$(B)/gen/embedded.c: tools/embed.sh $(MIGRATIONS) $(WEB_FILES) $(B)/gen/embedded.list
 	@mkdir -p $(B)/gen
 	sh tools/embed.sh $(B)/gen/embedded $(MIGRATIONS) -- $(WEB_FILES)
 $(B)/gen/embedded.h: $(B)/gen/embedded.c
