@@ -17,7 +17,8 @@
 #      hold every acknowledged save (bench/load/check.py).
 # Prints requests/s, p50 and p99 for both servers (wrk's, over the whole run; and over its second
 # half, after the TLS handshakes of the start, which at 512 connections take seconds), their ratio,
-# the CPU shares of server, wrk and everything else (on a shared machine), the idle memory per
+# the CPU shares of server, wrk and everything else (on a shared machine), the server's CPU per
+# request by thread (event threads, writer) in user and system time, the idle memory per
 # connection, the acknowledged-saves check, with the targets beside them: printed, never asserted.
 # The exit status is non-zero only when the benchmark could not run. delphi's own log (a line per
 # request) goes to a file in the directory; LOAD_KEEP=1 keeps the directory. About 60 s.
@@ -153,16 +154,35 @@ children_ticks() {
 now_ticks() { awk '{ printf "%d\n", $1 * 100 }' /proc/uptime; }
 TICK=$(getconf CLK_TCK)
 NCPU=$(nproc)
-# run_wrk NAME SERVER_PID WRK_ARGS...: wrk's output in $T/wrk-NAME.log; the CPU shares are added to
-# $T/NAME.sum, which answers.lua wrote.
+# The user and system ticks of the server's threads by role, from /proc/PID/task/*/{comm,stat}: delphi
+# names its event threads delphi-loop-N and its writer delphi-writer; lighttpd's one thread counts as
+# "loop". Prints "loop_user loop_sys writer_user writer_sys other".
+thread_ticks() {
+	for t in /proc/"$1"/task/*; do
+		printf '%s ' "$(cat "$t/comm" 2>/dev/null)"
+		awk '{ print $14, $15 }' "$t/stat" 2>/dev/null || echo "0 0"
+	done | awk '$1 ~ /^delphi-loop/ || $1 == "lighttpd" { lu += $2; ls += $3; next }
+		$1 == "delphi-writer" { wu += $2; ws += $3; next } { o += $2 + $3 }
+		END { printf "%d %d %d %d %d\n", lu, ls, wu, ws, o }'
+}
+# run_wrk NAME SERVER_PID WRK_ARGS...: wrk's output in $T/wrk-NAME.log; the CPU shares, and the
+# server's CPU per request by thread role and by user/system time, are added to $T/NAME.sum, which
+# answers.lua wrote.
 run_wrk() {
 	name=$1 pid=$2
 	shift 2
 	times >"$T/times"
+	tt0=$(thread_ticks "$pid")
 	b0=$(busy_ticks) s0=$(proc_ticks "$pid") c0=$(children_ticks "$T/times") t0=$(now_ticks)
 	wrk "$@" >"$T/wrk-$name.log" 2>&1 || { cat "$T/wrk-$name.log" >&2; die "wrk failed"; }
 	times >"$T/times"
 	b1=$(busy_ticks) s1=$(proc_ticks "$pid") c1=$(children_ticks "$T/times") t1=$(now_ticks)
+	tt1=$(thread_ticks "$pid")
+	echo "$tt0 $tt1" | awk -v hz="$TICK" -v n="$(get "$T/$name.sum" requests)" '{
+		us = n > 0 ? 1e6 / hz / n : 0
+		printf "us_loop_user=%.1f\nus_loop_sys=%.1f\nus_writer_user=%.1f\nus_writer_sys=%.1f\nus_other=%.1f\n",
+			($6 - $1) * us, ($7 - $2) * us, ($8 - $3) * us, ($9 - $4) * us, ($10 - $5) * us }' \
+		>>"$T/$name.sum"
 	awk -v b="$((b1 - b0))" -v s="$((s1 - s0))" -v c="$((c1 - c0))" -v t="$((t1 - t0))" \
 		-v hz="$TICK" -v n="$NCPU" 'BEGIN { cap = t / 100 * hz * n / 100; if (cap <= 0) cap = 1
 		o = b - s - c * hz / 100; if (o < 0) o = 0
@@ -244,6 +264,25 @@ if [ -s "$T/floor-$FLOOR_C.sum" ]; then
 		printf "%-28s %5d %8.2f   (HTTP + TLS layers vs lighttpd; a save is %.2f of /healthz)\n",
 			"ratio /healthz / lighttpd", c, (b > 0 ? a / b : 0), (a > 0 ? s / a : 0) }'
 fi
+# Where a request's server CPU goes (from the threads' ticks: 10 ms each, so over a 10 s run a few
+# hundredths of a microsecond per request): on a save, the writer's system time is mostly the WAL's
+# writes and the checkpoints (one write per page a batch changed, then its copy to the database).
+cpu_row() { # label file
+	awk -v l="$1" -v lu="$(get "$2" us_loop_user)" -v ls="$(get "$2" us_loop_sys)" \
+		-v wu="$(get "$2" us_writer_user)" -v ws="$(get "$2" us_writer_sys)" \
+		-v o="$(get "$2" us_other)" 'BEGIN {
+		printf "%-40s %6.1f us = event threads %5.1f (user %5.1f, system %5.1f)", l,
+			lu + ls + wu + ws + o, lu + ls, lu, ls
+		if (wu + ws > 0) printf " + writer %5.1f (user %5.1f, system %5.1f)", wu + ws, wu, ws
+		if (o > 0.05) printf " + other %.1f", o
+		printf "\n" }'
+}
+echo "server CPU per request:"
+for c in $CONNS; do
+	cpu_row "  delphi, $c connections" "$T/delphi-$c.sum"
+	cpu_row "  lighttpd, $c connections" "$T/lighttpd-$c.sum"
+done
+[ ! -s "$T/floor-$FLOOR_C.sum" ] || cpu_row "  delphi /healthz, $FLOOR_C connections" "$T/floor-$FLOOR_C.sum"
 last=""
 for c in $CONNS; do last=$c; done
 awk -v c="$last" -v p="$(get "$T/delphi-$last.sum" p99_us)" -v p2="$(get "$T/delphi-$last.sum" p99_2nd_us)" \

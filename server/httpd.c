@@ -818,6 +818,9 @@ static const struct route builtin_routes[] = {
 static void *thread_main(void *arg)
 {
 	struct httpd_thread *t = arg;
+	char name[16]; /* the kernel's limit, NUL included: top -H, ps -L, /proc/PID/task/TID/comm */
+	snprintf(name, sizeof name, "delphi-loop-%zu", t->index);
+	pthread_setname_np(pthread_self(), name);
 	if (event_base_dispatch(t->base) < 0)
 		log_warnx("thread %zu: event loop failed", t->index);
 	alog_flush(t);

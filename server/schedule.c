@@ -280,6 +280,7 @@ static void *schedule_main(void *arg)
 {
 	struct schedule *s = arg;
 	struct timespec until;
+	pthread_setname_np(pthread_self(), "delphi-schedule");
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
 		pthread_mutex_unlock(&s->mu);

@@ -493,6 +493,7 @@ static void lookup_unref(struct lookup *l)
 static void *lookup_main(void *arg)
 {
 	struct lookup *l = arg;
+	pthread_setname_np(pthread_self(), "delphi-lookup");
 	const struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL;
 	int gai = getaddrinfo(l->host, l->service, &hints, &res), e = errno;

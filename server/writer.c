@@ -267,6 +267,7 @@ fail:
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
+	pthread_setname_np(pthread_self(), "delphi-writer");
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
 		while (!w->head && !w->stopping)
