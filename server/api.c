@@ -41,6 +41,7 @@ const struct route api_routes[] = {
 	{ ROUTE_POST, S "/rounds/open", api_rounds_open, C },
 	{ ROUTE_POST, S "/rounds/close", api_rounds_close, C },
 	{ ROUTE_POST, S "/rounds/reopen", api_rounds_reopen, C },
+	{ ROUTE_POST, S "/rounds/schedule", api_rounds_schedule, C },
 	{ ROUTE_GET, S "/progress", api_rounds_progress, C },
 	{ ROUTE_GET, R "/comments", api_comments_list, C },
 	{ ROUTE_POST, R "/comments/{id}/approve", api_comments_approve, C },
@@ -73,7 +74,7 @@ const size_t api_route_max_body[] = {
 	0, UP, 0,       /* surveys: list, upload, get */
 	0, UP, UP, 0, 0, /* experts: list, preview, import, reissue, revoke */
 	0, 0,           /* invitations, mail-log */
-	0, 0, 0, 0,     /* rounds open, close, reopen, progress */
+	0, 0, 0, 0, 0,  /* rounds open, close, reopen, schedule, progress */
 	0, 0, 0,        /* comments */
 	0, 0, 0, 0, 0, 0, /* topics, topic, reports */
 	0, 0, 0, 0, 0,  /* users */

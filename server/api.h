@@ -29,6 +29,7 @@
  *   POST    S/rounds/open              C              api_rounds_open            api_rounds.c
  *   POST    S/rounds/close             C              api_rounds_close           api_rounds.c
  *   POST    S/rounds/reopen            C              api_rounds_reopen          api_rounds.c
+ *   POST    S/rounds/schedule          C              api_rounds_schedule        api_rounds.c
  *   GET     S/progress                 C              api_rounds_progress        api_rounds.c
  *   GET     R/comments                 C              api_comments_list          api_comments.c
  *   POST    R/comments/{id}/approve    C              api_comments_approve       api_comments.c
@@ -133,6 +134,7 @@ void api_mail_log(struct req *r);
 void api_rounds_open(struct req *r);
 void api_rounds_close(struct req *r);
 void api_rounds_reopen(struct req *r);
+void api_rounds_schedule(struct req *r);
 void api_rounds_progress(struct req *r);
 void api_comments_list(struct req *r);
 void api_comments_approve(struct req *r);

@@ -1,9 +1,10 @@
 /*
  * api_rounds — running a survey's rounds from the console (docs/api.md): open (with an optional
- * scheduled close, which `delphi serve` carries out: schedule.h), close (the aggregator runs in
- * the closing transaction, as with `delphi round close`, and its summary is the reply), reopen
- * the latest round with a reason for the audit log (and optionally a new scheduled close: a
- * reopened round keeps no earlier one), and the progress of the latest round.
+ * scheduled close, which `delphi serve` carries out: schedule.h), move or remove the open round's
+ * scheduled close, close (the aggregator runs in the closing transaction, as with `delphi round
+ * close`, and its summary is the reply), reopen the latest round with a reason for the audit log
+ * (and optionally a new scheduled close: a reopened round keeps no earlier one), and the progress
+ * of the latest round.
  *
  * Each change is one writer job that checks the round's state again inside the transaction, so
  * two coordinators clicking at once get one success and one 409. The scheduler closes rounds
@@ -26,7 +27,8 @@ struct round_job {
 	struct api *api;
 	struct api_survey *m;
 	char actor[API_CONSOLE_ACTOR_MAX];
-	char close_at[DB_TIME_MAX]; /* open, reopen: "" for none */
+	char close_at[DB_TIME_MAX]; /* open, reopen, schedule: "" for none */
+	char previous[DB_TIME_MAX]; /* schedule: the close_at it replaced, "" for none */
 	char reason[REASON_MAX + 1]; /* reopen */
 	int outcome;                 /* enum db_round_outcome, or REOPEN_* */
 	struct db_round r;
@@ -75,7 +77,7 @@ static json_t *round_json(const struct round_job *j)
 	return api_console_round_json(&j->after);
 }
 
-/* The optional "close_at" of an open or reopen body into out ("" when absent or null): a UTC
+/* The "close_at" of an open, reopen or schedule body into out ("" when absent or null): a UTC
  * time "YYYY-MM-DDTHH:MM:SSZ" still to come (one that has passed would close the round at
  * once). Returns 0, or -1 after replying 422 invalid_request with field close_at. */
 static int close_at_arg(struct req *r, const json_t *body, char out[DB_TIME_MAX])
@@ -238,6 +240,70 @@ void api_rounds_close(struct req *r)
 	json_decref(body); /* nothing is read from it */
 	if ((j = round_job_new(r)))
 		api_console_write(r, close_run, close_reply, j);
+}
+
+/* ---- POST .../rounds/schedule --------------------------------------------------------------- */
+
+static int schedule_run(struct db *db, void *arg, char *err, size_t errlen)
+{
+	struct round_job *j = arg;
+	j->outcome = db_console_round_schedule(db, j->m->sv, j->actor,
+					       *j->close_at ? j->close_at : NULL, &j->after,
+					       j->previous);
+	if (j->outcome < 0) {
+		snprintf(err, errlen, "%s", db_error(db));
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *time_or_null(const char *t)
+{
+	return *t ? json_string(t) : json_null();
+}
+
+static void schedule_reply(struct req *r, void *arg, int rc, const char *err)
+{
+	struct round_job *j = arg;
+	const char *slug = j->m->sv->survey->slug;
+	if (rc < 0)
+		api_fail_write(r, rc, err);
+	else if (j->outcome == DB_ROUND_NONE_OPEN && !j->after.r.number)
+		req_reply_error(r, 409, "round_not_open", NULL,
+				"no round of %s has been opened yet: give the close_at when opening "
+				"round 1", slug);
+	else if (j->outcome == DB_ROUND_NONE_OPEN)
+		req_reply_error(r, 409, "round_not_open", NULL,
+				"round %d of %s is closed: only an open round's close can be moved "
+				"(reopen it with a close_at instead)", j->after.r.number, slug);
+	else
+		req_reply_json(r, 200, json_pack("{s:o?, s:o?}", "round", round_json(j),
+						 "previous_close_at",
+						 time_or_null(j->previous)));
+	round_job_free(j);
+}
+
+void api_rounds_schedule(struct req *r)
+{
+	json_t *body = NULL;
+	struct round_job *j = NULL;
+	char close_at[DB_TIME_MAX];
+	if (api_console_body(r, &body))
+		return;
+	/* Unlike open and reopen, close_at is what this route is for: an empty body is more likely a
+	 * mistake than a wish to remove the scheduled close, which null says. */
+	if (!body || !json_object_get(body, "close_at")) {
+		req_reply_error(r, 422, "invalid_request", "close_at",
+				"say when the round closes: \"close_at\", a UTC time "
+				"\"YYYY-MM-DDTHH:MM:SSZ\", or null for no scheduled close");
+		goto out;
+	}
+	if (close_at_arg(r, body, close_at) || !(j = round_job_new(r)))
+		goto out;
+	memcpy(j->close_at, close_at, sizeof j->close_at);
+	api_console_write(r, schedule_run, schedule_reply, j);
+out:
+	json_decref(body);
 }
 
 /* ---- POST .../rounds/reopen ----------------------------------------------------------------- */

@@ -1,9 +1,12 @@
 /*
- * cli_round — `delphi round open | close | status`: running a survey's rounds one after the
- * other and watching the answers come in.
+ * cli_round — `delphi round open | schedule | close | status`: running a survey's rounds one
+ * after the other, moving an open round's scheduled close (which `delphi serve` carries out:
+ * schedule.h) and watching the answers come in.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "cli_report.h"
@@ -11,40 +14,83 @@
 #include "db.h"
 #include "db_console.h"
 #include "log.h"
+#include "schedule.h"
 
-/* Parses "--survey SLUG" (required) and, when number is not NULL, "--round N" (optional; 0 when
- * absent), then opens the database and loads the survey. */
-static int prepare(const struct cli_ctx *ctx, const char *cmd, int argc, char **argv, int *number,
-		   struct db **db, struct db_survey **sv)
+/* The options a round command takes besides --survey SLUG (required). */
+enum {
+	OPT_ROUND = 1 << 0,       /* --round N, optional */
+	OPT_CLOSE_AT = 1 << 1,    /* --close-at TIME, optional */
+	OPT_NO_CLOSE_AT = 1 << 2, /* --no-close-at; with it, exactly one of the two is required */
+};
+
+struct round_args {
+	int number;           /* --round N; 0 when absent */
+	const char *close_at; /* --close-at TIME, checked; NULL when absent */
+	bool no_close_at;     /* --no-close-at */
+};
+
+/* Checks --close-at TIME by the console's rules for close_at (api_rounds.c): a real UTC moment
+ * "YYYY-MM-DDTHH:MM:SSZ" still to come (one that has passed would close the round at once).
+ * CLI_OK, or CLI_USAGE after a message. */
+static int check_close_at(const char *cmd, const char *close_at)
+{
+	time_t t, now = time(NULL);
+	char now_text[DB_TIME_MAX];
+	if (schedule_time_parse(close_at, &t))
+		return cli_util_usage(cmd, "--close-at must be a UTC time \"YYYY-MM-DDTHH:MM:SSZ\", "
+				      "not '%s'", close_at);
+	if (schedule_is_due(close_at, now)) {
+		schedule_time_format(now, now_text);
+		return cli_util_usage(cmd, "--close-at %s has passed (the time now is %s): choose a "
+				      "later time", close_at, now_text);
+	}
+	return CLI_OK;
+}
+
+/* Parses "--survey SLUG" and the options of mask accepts into *a, checks them, then opens the
+ * database and loads the survey. */
+static int prepare(const struct cli_ctx *ctx, const char *cmd, int argc, char **argv,
+		   unsigned accepts, struct round_args *a, struct db **db, struct db_survey **sv)
 {
 	const char *slug = NULL, *round = NULL, *pos[1];
-	const struct cli_util_opt opts[] = {
-		{ "--survey", &slug, NULL },
-		{ "--round", &round, NULL },
-	};
+	struct cli_util_opt opts[4] = { { "--survey", &slug, NULL } };
+	size_t n_opts = 1;
 	int n_pos, rc;
-	if ((rc = cli_util_parse(cmd, argc, argv, opts, number ? 2 : 1, pos, 0, 0, &n_pos)) ||
+	memset(a, 0, sizeof *a);
+	if (accepts & OPT_ROUND)
+		opts[n_opts++] = (struct cli_util_opt){ "--round", &round, NULL };
+	if (accepts & OPT_CLOSE_AT)
+		opts[n_opts++] = (struct cli_util_opt){ "--close-at", &a->close_at, NULL };
+	if (accepts & OPT_NO_CLOSE_AT)
+		opts[n_opts++] = (struct cli_util_opt){ "--no-close-at", NULL, &a->no_close_at };
+	if ((rc = cli_util_parse(cmd, argc, argv, opts, n_opts, pos, 0, 0, &n_pos)) ||
 	    (rc = cli_util_require(cmd, "--survey", slug)))
 		return rc;
-	if (number) {
-		*number = 0;
-		if (round && (rc = cli_util_int(cmd, "--round", round, 1, SURVEY_MAX_ROUNDS, number)))
-			return rc;
+	if (round && (rc = cli_util_int(cmd, "--round", round, 1, SURVEY_MAX_ROUNDS, &a->number)))
+		return rc;
+	if ((accepts & OPT_NO_CLOSE_AT) && !a->close_at == !a->no_close_at) {
+		cli_util_usage(cmd, "%s", a->no_close_at ? "give --close-at TIME or --no-close-at, not both"
+							 : "say when the round closes: --close-at TIME, or "
+							   "--no-close-at to remove its scheduled close");
+		return CLI_USAGE;
 	}
+	if (a->close_at && (rc = check_close_at(cmd, a->close_at)))
+		return rc;
 	if ((rc = cli_util_open(ctx, false, db)))
 		return rc;
 	return cli_util_survey(*db, slug, sv);
 }
 
-/* delphi round open --survey SLUG */
+/* delphi round open --survey SLUG [--close-at TIME] */
 static int round_open(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct db *db = NULL;
 	struct db_survey *sv = NULL;
+	struct round_args a;
 	struct db_round r;
 	int64_t invited;
 	int rc;
-	if ((rc = prepare(ctx, "round open", argc, argv, NULL, &db, &sv)))
+	if ((rc = prepare(ctx, "round open", argc, argv, OPT_CLOSE_AT, &a, &db, &sv)))
 		goto out;
 	const char *slug = sv->survey->slug;
 	if (db_begin(db)) {
@@ -78,15 +124,71 @@ static int round_open(const struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_util_db_fail(db);
 		goto out;
 	}
+	/* The audit row of the console's open (api_rounds.c), by "cli". */
 	char detail[160];
-	snprintf(detail, sizeof detail, "survey=%s round=%d invited=%lld", slug, r.number,
-		 (long long)invited);
-	if (db_audit(db, "cli", "round.open", detail) || db_commit(db)) {
+	snprintf(detail, sizeof detail, "survey=%s round=%d invited=%lld%s%s", slug, r.number,
+		 (long long)invited, a.close_at ? " close_at=" : "", a.close_at ? a.close_at : "");
+	if ((a.close_at && db_console_round_set_close_at(db, r.id, a.close_at)) ||
+	    db_audit(db, "cli", "round.open", detail) || db_commit(db)) {
 		rc = cli_util_db_fail(db);
 		goto out;
 	}
 	printf("round %d of %s is open: %lld expert%s invited\n", r.number, slug, (long long)invited,
 	       invited == 1 ? "" : "s");
+	if (a.close_at)
+		printf("scheduled to close at %s (a running 'delphi serve' closes it then)\n",
+		       a.close_at);
+	rc = CLI_OK;
+out:
+	if (db)
+		db_rollback(db);
+	db_survey_free(sv);
+	db_close(db);
+	return rc;
+}
+
+/* delphi round schedule --survey SLUG (--close-at TIME | --no-close-at) */
+static int round_schedule(const struct cli_ctx *ctx, int argc, char **argv)
+{
+	struct db *db = NULL;
+	struct db_survey *sv = NULL;
+	struct round_args a;
+	struct db_console_round cr;
+	char previous[DB_TIME_MAX];
+	int rc;
+	if ((rc = prepare(ctx, "round schedule", argc, argv, OPT_CLOSE_AT | OPT_NO_CLOSE_AT, &a,
+			  &db, &sv)))
+		goto out;
+	const char *slug = sv->survey->slug;
+	if (db_begin(db)) {
+		rc = cli_util_db_fail(db);
+		goto out;
+	}
+	int outcome = db_console_round_schedule(db, sv, "cli", a.close_at, &cr, previous);
+	if (outcome < 0) {
+		rc = cli_util_db_fail(db);
+		goto out;
+	}
+	if (outcome == DB_ROUND_NONE_OPEN) {
+		if (cr.r.number == 0)
+			log_warnx("no round of %s has been opened yet: open round 1 with 'delphi "
+				  "round open --survey %s --close-at TIME'", slug, slug);
+		else
+			log_warnx("round %d of %s is closed (at %s): only an open round's close can "
+				  "be moved", cr.r.number, slug, cr.r.closed_at);
+		rc = CLI_FAIL;
+		goto out;
+	}
+	if (db_commit(db)) {
+		rc = cli_util_db_fail(db);
+		goto out;
+	}
+	if (a.close_at)
+		printf("round %d of %s is scheduled to close at %s (before: %s)\n", cr.r.number,
+		       slug, a.close_at, *previous ? previous : "none");
+	else
+		printf("round %d of %s has no scheduled close now (before: %s)\n", cr.r.number, slug,
+		       *previous ? previous : "none");
 	rc = CLI_OK;
 out:
 	if (db)
@@ -101,9 +203,10 @@ static int round_close(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	struct db *db = NULL;
 	struct db_survey *sv = NULL;
+	struct round_args a;
 	struct db_round r;
 	int rc;
-	if ((rc = prepare(ctx, "round close", argc, argv, NULL, &db, &sv)))
+	if ((rc = prepare(ctx, "round close", argc, argv, 0, &a, &db, &sv)))
 		goto out;
 	const char *slug = sv->survey->slug;
 	if (db_begin(db)) {
@@ -160,9 +263,11 @@ static int round_status(const struct cli_ctx *ctx, int argc, char **argv)
 	struct db_console_round cr;
 	const struct db_round *r = &cr.r;
 	struct db_round_status st = { 0 };
-	int number, rc;
-	if ((rc = prepare(ctx, "round status", argc, argv, &number, &db, &sv)))
+	struct round_args a;
+	int rc;
+	if ((rc = prepare(ctx, "round status", argc, argv, OPT_ROUND, &a, &db, &sv)))
 		goto out;
+	const int number = a.number;
 	const struct survey *s = sv->survey;
 	int found = db_console_round_get(db, sv->id, number, &cr);
 	if (found < 0) {
@@ -206,12 +311,15 @@ out:
 int cli_round(const struct cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_util_usage("round", "say what to do: open, close or status");
+		return cli_util_usage("round", "say what to do: open, schedule, close or status");
 	if (!strcmp(argv[1], "open"))
 		return round_open(ctx, argc - 2, argv + 2);
+	if (!strcmp(argv[1], "schedule"))
+		return round_schedule(ctx, argc - 2, argv + 2);
 	if (!strcmp(argv[1], "close"))
 		return round_close(ctx, argc - 2, argv + 2);
 	if (!strcmp(argv[1], "status"))
 		return round_status(ctx, argc - 2, argv + 2);
-	return cli_util_usage("round", "unknown subcommand '%s' (open, close or status)", argv[1]);
+	return cli_util_usage("round", "unknown subcommand '%s' (open, schedule, close or status)",
+			      argv[1]);
 }

@@ -1,7 +1,7 @@
 /*
  * db_console — the store's side of the console API: look-ups by slug and id, rounds with their
- * counts, reopening, experts with their rounds, progress, comment moderation, pages of the mail
- * and audit logs. See db_console.h for the contracts.
+ * counts, moving a round's scheduled close, reopening, experts with their rounds, progress,
+ * comment moderation, pages of the mail and audit logs. See db_console.h for the contracts.
  *
  * Counting respondents probes answers_by_expert (expert_id, round_id, ...) once per invited
  * expert instead of scanning a round's answers, so the rounds and experts pages cost
@@ -13,6 +13,7 @@
 
 #include <assert.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +208,31 @@ int db_console_round_set_close_at(struct db *db, int64_t round_id, const char *c
 	else
 		sqlite3_bind_null(st, 2);
 	return db_exec_stmt(db, st, "cannot set the round's close");
+}
+
+int db_console_round_schedule(struct db *db, const struct db_survey *sv, const char *actor,
+			      const char *close_at, struct db_console_round *out,
+			      char previous[DB_TIME_MAX])
+{
+	char detail[SURVEY_KEY_MAX + 2 * DB_TIME_MAX + 64];
+	DB_ASSERT_TXN(db);
+	*previous = '\0';
+	int found = db_console_round_get(db, sv->id, 0, out);
+	if (found < 0)
+		return -1;
+	if (found == DB_NOT_FOUND)
+		memset(out, 0, sizeof *out);
+	if (found == DB_NOT_FOUND || out->r.state != DB_ROUND_OPEN)
+		return DB_ROUND_NONE_OPEN;
+	memcpy(previous, out->close_at, DB_TIME_MAX);
+	snprintf(detail, sizeof detail, "survey=%s round=%d close_at=%s previous=%s",
+		 sv->survey->slug, out->r.number, close_at ? close_at : "none",
+		 *previous ? previous : "none");
+	if (db_console_round_set_close_at(db, out->r.id, close_at) ||
+	    db_audit(db, actor, "round.schedule", detail))
+		return -1;
+	snprintf(out->close_at, sizeof out->close_at, "%s", close_at ? close_at : "");
+	return DB_ROUND_DONE;
 }
 
 int db_console_round_reopen(struct db *db, int64_t round_id)

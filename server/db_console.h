@@ -1,10 +1,10 @@
 /*
  * db_console — what the console API (api_*.c of issue 6) reads and writes in the store beyond
  * db.h, db_users.h, db_api.h and db_mail.h: surveys by slug, users by id, rounds with their
- * scheduled close and counts, reopening a round, experts with their invitations and responses
- * per round, the progress of a round (overall, by field, sector and topic), comments and their
- * moderation (table comment_moderation, migration 0004), and pages of the mail log and the audit
- * log.
+ * scheduled close and counts, moving that close, reopening a round, experts with their
+ * invitations and responses per round, the progress of a round (overall, by field, sector and
+ * topic), comments and their moderation (table comment_moderation, migration 0004), and pages of
+ * the mail log and the audit log.
  *
  * The contracts of db.h hold: 0 / -1 returns with db_error(db) on failure, enum db_found for
  * look-ups, writes only between db_begin and db_commit (asserted; the server's writer thread runs
@@ -53,6 +53,23 @@ int db_console_round_get(struct db *db, int64_t survey_id, int number,
 /* Sets (close_at "YYYY-MM-DDTHH:MM:SSZ") or clears (NULL) the round's scheduled close. Writes.
  * Returns 0 or -1. */
 int db_console_round_set_close_at(struct db *db, int64_t round_id, const char *close_at);
+
+/*
+ * Moves the scheduled close of survey sv's latest round, if it is open: sets it to close_at
+ * ("YYYY-MM-DDTHH:MM:SSZ", checked by the caller: a valid time still to come) or clears it (NULL),
+ * and writes the audit row "round.schedule" by actor with the detail "survey=SLUG round=N
+ * close_at=NEW previous=OLD" (each "none" when there is no scheduled close). The check and both
+ * writes are in the caller's transaction, so a scheduled close (schedule.h) racing with it is
+ * decided by the order of the transactions: the one that comes second finds the round closed, or
+ * its close_at no longer due. POST .../rounds/schedule and `delphi round schedule` both call
+ * this. Writes. Returns DB_ROUND_DONE with *out the round as it is now (close_at the new one;
+ * invited and respondents not counted) and previous its close_at before ("" when none);
+ * DB_ROUND_NONE_OPEN when the latest round is closed or there is none (nothing written; *out the
+ * latest round, r.number 0 when none); or -1.
+ */
+int db_console_round_schedule(struct db *db, const struct db_survey *sv, const char *actor,
+			      const char *close_at, struct db_console_round *out,
+			      char previous[DB_TIME_MAX]);
 
 /* Makes the closed round round_id open again (closed_at cleared). The caller checked that it is
  * the survey's latest round and closed. Writes. Returns 0 or -1. */

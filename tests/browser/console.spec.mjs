@@ -2,8 +2,9 @@
 // survey run the way a coordinator and a planner run it. Users are made with the CLI; everything
 // else goes through the console's pages: the sample definition is loaded (after two broken ones),
 // experts imported from a CSV (after a preview with errors), their links downloaded, one link
-// revoked and one reissued, e-mail tried (the server has no relay: 501), round 1 opened, experts
-// answer through the expert API with their tokens, progress watched, round 1 closed, comments
+// revoked and one reissued, e-mail tried (the server has no relay: 501), round 1 opened, its
+// scheduled close moved and removed (in a browser on Tokyo time), experts answer through the
+// expert API with their tokens, progress watched, round 1 closed, comments
 // moderated, round 2 opened, answers revised, round 2 closed, and a planner reads the topic table
 // and a topic and downloads the reports. An admin manages users; the audit log shows the steps.
 //
@@ -327,6 +328,55 @@ describe('the console: a two-round survey run by a coordinator and read by a pla
     assert.equal(row.length, 1);
     assert.match(row[0], /Round 1open.*30 Jun 2040/);
     await look(page, gcoord, 'round1-open');
+  });
+
+  step('the scheduled close of round 1 is moved (local time sent as UTC) and removed; the round stays open', async () => {
+    // The coordinator again, in a browser on Tokyo time (UTC+9, no summer time) whose clock reads
+    // 2000: the page's own "has passed" check lets an old time through, so the server's refusal
+    // is what the page shows.
+    const ctx = await openPage(browser, { timezoneId: 'Asia/Tokyo' });
+    const g = guard(ctx.page);
+    const scheduled = () => (/scheduled to close at (\S+)\)/.exec(d.cli('round', 'status', '--survey', SLUG)) || [])[1] || '';
+    const tokyo = (iso) => new Date(Date.parse(iso) + 9 * 3600 * 1000).toISOString().slice(0, 16);
+    try {
+      const { page } = ctx;
+      await page.clock.setFixedTime(new Date('2000-01-01T00:00:00Z'));
+      await login(page, d.base, 'coord', PW.coord);
+      await nav(page, `#/s/${SLUG}`, '#schedule-form');
+      const before = scheduled();
+      const typed = await coord.page.evaluate(() => new Date('2040-06-30T18:00').toISOString().replace(/\.000Z$/, 'Z'));
+      assert.equal(before, typed, 'the close given when round 1 opened (in the first browser\'s zone)');
+      assert.equal(await page.inputValue('#schedule-close-at'), tokyo(before), 'the field shows it in Tokyo time');
+
+      await page.fill('#schedule-close-at', '2001-01-01T09:00');
+      await page.click('#schedule-save');
+      await page.locator('#schedule-close-at-err', { hasText: 'has passed' }).waitFor();
+      assert.match(await page.textContent('#schedule-close-at-err'), /^close_at 2001-01-01T00:00:00Z has passed \(the server's time is 20\d\d-/);
+      assert.equal(scheduled(), before, 'a refused time changes nothing');
+
+      await page.fill('#schedule-close-at', '2040-07-07T09:30');
+      await page.click('#schedule-save');
+      await page.locator('#round-msg', { hasText: 'Round 1 is scheduled to close at' }).waitFor();
+      assert.equal(scheduled(), '2040-07-07T00:30:00Z', '09:30 in Tokyo is 00:30 UTC');
+      assert.match(await page.textContent('#round-msg'), /Round 1 is scheduled to close at 7 Jul 2040, 09:30\./);
+      const row = await page.$$eval('#rounds-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+      assert.deepEqual([row.length, row[0][1], row[0][3]], [1, 'open', '7 Jul 2040, 09:30'], 'the table shows the new close; the round is open');
+      assert.equal(await page.inputValue('#schedule-close-at'), '2040-07-07T09:30');
+      await look(page, g, 'round1-schedule');
+
+      await page.click('#schedule-remove');
+      await page.locator('#round-msg', { hasText: 'Round 1 has no scheduled close now' }).waitFor();
+      assert.equal(scheduled(), '', 'no scheduled close any more');
+      assert.match(d.cli('round', 'status', '--survey', SLUG), /round 1 of 2: open \(opened [^,)]*\)/);
+      const cells = await page.$$eval('#rounds-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+      assert.deepEqual([cells[0][1], cells[0][3]], ['open', '–']);
+      assert.match(await page.textContent('#schedule-now'), /Round 1 has no scheduled close/);
+      assert.equal(await page.$('#schedule-remove'), null, 'nothing left to remove');
+      await clean(ctx);
+      dialogs.push(...g.dialogs);
+    } finally {
+      await ctx.context.close();
+    }
   });
 
   step('experts answer round 1 through the expert API with their tokens', async () => {

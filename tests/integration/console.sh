@@ -529,8 +529,10 @@ pj 'd["csrf_token"]' >"$T/csrf.x1"
 # ---- The authorization matrix ------------------------------------------------------------------
 # Every console route x {no session, an expert's session, planner, coordinator, admin}: the status
 # docs/api.md documents (401 unauthenticated, 403 forbidden, or the route's success). It runs
-# with round 1 closed: open, close and reopen then take round 2 through its states.
+# with round 1 closed: open, close and reopen then take round 2 through its states, and schedule
+# removes the (absent) scheduled close of the reopened round.
 printf '%s\n' '{"reason":"matrix"}' >"$T/m.reason.json"
+printf '%s\n' '{"close_at":null}' >"$T/m.schedule.json"
 printf '%s\n' '{"kind":"invitation","only":[]}' >"$T/m.mail.json"
 printf '%s\n' '{"csv":"id,name,email,sector,fields\nZ9,Zed Nine,z9@example.org,other,EN\n"}' >"$T/m.csv.json"
 printf '%s\n' '{"name":"matrix","role":"planner","password":"matrix has a long password"}' >"$T/m.user.json"
@@ -551,6 +553,7 @@ GET  $S/mail-log                     -                  401 403 403 200 403
 POST $S/rounds/open                  -                  401 403 403 200 403
 POST $S/rounds/close                 -                  401 403 403 200 403
 POST $S/rounds/reopen                m.reason.json      401 403 403 200 403
+POST $S/rounds/schedule              m.schedule.json    401 403 403 200 403
 GET  $S/progress                     -                  401 403 403 200 403
 GET  $R1/comments                    -                  401 403 403 200 403
 POST $R1/comments/$CID1/approve      -                  401 403 403 200 403
@@ -568,7 +571,7 @@ POST /api/v1/users/zed/enable        -                  401 403 403 403 200
 POST /api/v1/users/zed/password      m.pw.json          401 403 403 403 200
 GET  /api/v1/audit                   -                  401 403 403 200 200
 EOF
-same "the matrix covers every console route" "$(wc -l <"$T/matrix")" 30
+same "the matrix covers every console route" "$(wc -l <"$T/matrix")" 31
 while read -r m p body none expert planner coordinator admin; do
 	for who in none x1 pat carol ada; do
 		case $who in
@@ -594,7 +597,7 @@ while read -r m p body none expert planner coordinator admin; do
 done <"$T/matrix"
 same "matrix: round 2 went through its states" \
 	"$(sql "SELECT action FROM audit_log WHERE action LIKE 'round.%' ORDER BY id" | tr '\n' ' ')" \
-	"round.open round.close round.open round.close round.reopen "
+	"round.open round.close round.open round.close round.reopen round.schedule "
 same "matrix: zed's sessions ended with the new password" \
 	"$(sql "SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.name = 'zed'")" 0
 

@@ -2,10 +2,12 @@
  * test_db_console — db_console.c against a real database file, with the survey of
  * tests/data/cli/survey.json (fields AI, EN; topics AI-01, AI-02, EN-01; questions expertise,
  * importance, tech_year, social_year, measures, comment). Covers: the look-ups, rounds with their
- * counts and scheduled close, reopening, experts with their rounds as bit sets, progress by sector
- * and topic, comment moderation (pending until decided; a decision holds only for the text it was
- * made on; approving again keeps the order; the approved list for the feedback), and the pages of
- * the mail and audit logs. Every expected value is worked out from the data the test writes.
+ * counts and scheduled close, moving that close (db_console_round_schedule: set, moved, removed,
+ * refused on a closed round with nothing written), reopening, experts with their rounds as bit
+ * sets, progress by sector and topic, comment moderation (pending until decided; a decision holds
+ * only for the text it was made on; approving again keeps the order; the approved list for the
+ * feedback), and the pages of the mail and audit logs. Every expected value is worked out from the
+ * data the test writes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -179,6 +181,79 @@ static void test_rounds(void **state)
 	assert_string_equal(one.r.closed_at, "");
 	assert_string_equal(one.close_at, "2030-01-31T12:00:00Z");
 	assert_int_equal(db_console_round_get(fx->db, fx->sv->id, 2, &one), DB_NOT_FOUND);
+}
+
+/* The newest audit row as "ACTOR ACTION DETAIL" into arg (160 bytes). */
+static int last_schedule_cb(const struct db_console_audit_row *row, void *arg)
+{
+	char *out = arg;
+	snprintf(out, 160, "%s %s %s", row->actor, row->action, row->detail);
+	return 0;
+}
+
+static void assert_last_audit(struct fixture *fx, const char *want)
+{
+	char got[160] = "";
+	assert_int_equal(db_console_audit(fx->db, 0, 1, last_schedule_cb, got), 0);
+	assert_string_equal(got, want);
+}
+
+static void test_round_schedule(void **state)
+{
+	struct fixture *fx = *state;
+	struct db_console_round now;
+	char previous[DB_TIME_MAX];
+	struct db_round r;
+	/* Round 1 is open without a scheduled close: set, move, remove. */
+	assert_int_equal(db_begin(fx->db), 0);
+	assert_int_equal(db_console_round_schedule(fx->db, fx->sv, "t", "2030-01-31T12:00:00Z", &now,
+						   previous),
+			 DB_ROUND_DONE);
+	assert_int_equal(db_commit(fx->db), 0);
+	assert_int_equal(now.r.number, 1);
+	assert_int_equal(now.r.state, DB_ROUND_OPEN);
+	assert_string_equal(now.close_at, "2030-01-31T12:00:00Z");
+	assert_string_equal(previous, "");
+	assert_last_audit(fx, "t round.schedule survey=cli-test round=1 close_at=2030-01-31T12:00:00Z "
+			      "previous=none");
+	assert_int_equal(db_begin(fx->db), 0);
+	assert_int_equal(db_console_round_schedule(fx->db, fx->sv, "t", "2030-02-07T12:00:00Z", &now,
+						   previous),
+			 DB_ROUND_DONE);
+	assert_int_equal(db_commit(fx->db), 0);
+	assert_string_equal(previous, "2030-01-31T12:00:00Z");
+	assert_last_audit(fx, "t round.schedule survey=cli-test round=1 close_at=2030-02-07T12:00:00Z "
+			      "previous=2030-01-31T12:00:00Z");
+	assert_int_equal(db_console_round_get(fx->db, fx->sv->id, 1, &now), DB_FOUND);
+	assert_string_equal(now.close_at, "2030-02-07T12:00:00Z");
+	assert_int_equal(db_begin(fx->db), 0);
+	assert_int_equal(db_console_round_schedule(fx->db, fx->sv, "t", NULL, &now, previous),
+			 DB_ROUND_DONE);
+	assert_int_equal(db_commit(fx->db), 0);
+	assert_string_equal(now.close_at, "");
+	assert_string_equal(previous, "2030-02-07T12:00:00Z");
+	assert_last_audit(fx, "t round.schedule survey=cli-test round=1 close_at=none "
+			      "previous=2030-02-07T12:00:00Z");
+	assert_int_equal(db_console_round_get(fx->db, fx->sv->id, 1, &now), DB_FOUND);
+	assert_string_equal(now.close_at, "");
+
+	/* A closed round: refused, nothing written (neither the close_at nor an audit row). */
+	assert_int_equal(db_begin(fx->db), 0);
+	assert_int_equal(db_console_round_set_close_at(fx->db, fx->r1.id, "2030-03-01T00:00:00Z"), 0);
+	assert_int_equal(db_round_close(fx->db, fx->sv, &r), DB_ROUND_DONE);
+	assert_int_equal(db_audit(fx->db, "t", "test.mark", "closed"), 0);
+	assert_int_equal(db_commit(fx->db), 0);
+	assert_int_equal(db_begin(fx->db), 0);
+	assert_int_equal(db_console_round_schedule(fx->db, fx->sv, "t", "2030-04-01T00:00:00Z", &now,
+						   previous),
+			 DB_ROUND_NONE_OPEN);
+	assert_int_equal(db_commit(fx->db), 0);
+	assert_int_equal(now.r.number, 1);
+	assert_int_equal(now.r.state, DB_ROUND_CLOSED);
+	assert_string_equal(previous, "");
+	assert_last_audit(fx, "t test.mark closed");
+	assert_int_equal(db_console_round_get(fx->db, fx->sv->id, 1, &now), DB_FOUND);
+	assert_string_equal(now.close_at, "2030-03-01T00:00:00Z");
 }
 
 struct experts {
@@ -479,6 +554,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_lookups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_round_schedule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_experts_by_round, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_progress, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_moderation, setup, teardown),

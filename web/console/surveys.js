@@ -1,6 +1,7 @@
 // surveys — the list of surveys with the upload of a definition file (coordinators), and one
-// survey's overview with its rounds: open (with an optional scheduled close), close (showing the
-// aggregator's summary) and reopen with a reason.
+// survey's overview with its rounds: open (with an optional scheduled close), move or remove the
+// open round's scheduled close, close (showing the aggregator's summary) and reopen with a
+// reason.
 
 import { ApiError, api, seg } from './api.js';
 import { forgetSurvey, surveyDetail, surveyNav } from './app.js';
@@ -136,6 +137,15 @@ function isoFromLocal(value) {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+// "2025-06-30T12:00:00Z" -> "2025-06-30T14:00" for a datetime-local input (the browser's zone);
+// '' when there is none.
+function localFromIso(iso) {
+  const d = iso ? new Date(iso) : null;
+  if (!d || Number.isNaN(d.getTime())) return '';
+  const two = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
 export async function viewSurvey(v, slug) {
   const detail = await surveyDetail(slug, true);
   const sv = detail.survey;
@@ -201,6 +211,7 @@ function roundActions(v, slug, sv, rounds, last, msg) {
         fail(e);
       }
     }, { cls: 'secondary', dangerous: true })));
+    box.appendChild(scheduleForm(slug, last, after, fail));
     return box;
   }
 
@@ -213,7 +224,7 @@ function roundActions(v, slug, sv, rounds, last, msg) {
       h('p', null, next === 1
         ? 'Every expert of the survey who is not revoked is invited.'
         : `The experts are invited as the definition says (by default those who answered round ${next - 1}).`),
-      field('Scheduled close (optional)', closeAt, 'Shown to coordinators and on the experts\' page; the server closes the round at that time (reopening it clears it). Your local time.'),
+      field('Scheduled close (optional)', closeAt, 'The server closes the round at that time; it can be moved or removed while the round is open (reopening a round clears it). Your local time.'),
       h('p', { class: 'actions' }, button));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -272,4 +283,55 @@ function roundActions(v, slug, sv, rounds, last, msg) {
     box.appendChild(form);
   }
   return box;
+}
+
+// The open round's scheduled close: moved (a datetime-local input in the browser's zone, sent as
+// UTC as the open form does) or removed, without closing the round. The server's refusal (the
+// round was closed meanwhile, a time that has passed) is shown at the field or above the panel.
+function scheduleForm(slug, round, after, fail) {
+  const n = round.number;
+  const closeAt = h('input', { type: 'datetime-local', id: 'schedule-close-at', value: localFromIso(round.close_at) });
+  const save = h('button', { type: 'submit', id: 'schedule-save' }, round.close_at ? 'Move the scheduled close' : 'Schedule the close');
+  const remove = round.close_at ? h('button', { type: 'button', id: 'schedule-remove', class: 'secondary' }, 'Remove the scheduled close') : null;
+  const send = async (button, busyText, closeAtValue, done) => {
+    await busy(button, busyText, async () => {
+      try {
+        const r = await api('POST', `/surveys/${seg(slug)}/rounds/schedule`, { close_at: closeAtValue });
+        after(done(r.round || round));
+      } catch (err) {
+        if (err.field === 'close_at') fieldError(closeAt, err.message);
+        else fail(err);
+      }
+    });
+  };
+  const form = h('form', { class: 'subpanel', novalidate: true, id: 'schedule-form' },
+    h('h3', null, 'Scheduled close'),
+    h('p', { id: 'schedule-now' }, round.close_at
+      ? [`The server closes round ${n} at `, when(round.close_at), '. Moving or removing this time does not close the round.']
+      : `Round ${n} has no scheduled close: it stays open until it is closed here.`),
+    field(round.close_at ? 'New scheduled close' : 'Scheduled close', closeAt, 'Your local time.'),
+    h('p', { class: 'actions' }, save, remove));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    fieldError(closeAt, '');
+    const iso = isoFromLocal(closeAt.value);
+    if (!iso) {
+      fieldError(closeAt, iso === undefined ? 'This is not a date and time.' : 'Choose a date and time.');
+      closeAt.focus();
+      return;
+    }
+    if (new Date(iso).getTime() < Date.now()) {
+      fieldError(closeAt, 'This time has passed already: choose a later one.');
+      closeAt.focus();
+      return;
+    }
+    await send(save, 'Saving…', iso, (r) => notice('ok', `Round ${r.number} is scheduled to close at `, when(r.close_at), '.'));
+  });
+  if (remove) {
+    remove.addEventListener('click', async () => {
+      fieldError(closeAt, '');
+      await send(remove, 'Removing…', null, (r) => notice('ok', `Round ${r.number} has no scheduled close now: it stays open until it is closed by hand.`));
+    });
+  }
+  return form;
 }
