@@ -407,10 +407,11 @@ static int list_cb(const struct db_console_expert *e, void *arg)
 			json_decref(rounds);
 			rounds = NULL;
 		}
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o?, s:s, s:b, s:o?}", "id", e->ext_id, "name",
-			      e->name, "email", e->email, "sector", e->sector, "fields",
-			      split_fields(e->fields), "pseudonym", e->pseudonym, "revoked",
-			      e->revoked, "rounds", rounds);
+	const struct db_expert_info *x = &e->info;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o?, s:s, s:b, s:o?}", "id", x->ext_id, "name",
+			      x->name, "email", x->email, "sector", x->sector, "fields",
+			      split_fields(x->fields), "pseudonym", x->pseudonym, "revoked",
+			      x->revoked, "rounds", rounds);
 	if (!o || !rounds || !json_object_get(o, "fields") || json_array_append_new(l->list, o))
 		return 1;
 	return 0;

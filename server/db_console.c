@@ -40,9 +40,7 @@ static const char SQL_REOPEN[] =
 	"UPDATE rounds SET state = 'open', closed_at = NULL WHERE id = ?1 AND state = 'closed'";
 
 static const char SQL_EXPERTS[] =
-	"SELECT e.id, e.ext_id, e.name, e.email, e.sector, e.pseudonym, e.revoked, "
-	"  (SELECT group_concat(code, ';') FROM (SELECT f.code FROM expert_fields ef "
-	"    JOIN fields f ON f.id = ef.field_id WHERE ef.expert_id = e.id ORDER BY f.position)), "
+	"SELECT " DB_EXPERT_INFO_COLUMNS ", "
 	"  (SELECT coalesce(sum(1 << (r.number - 1)), 0) FROM invitations i "
 	"    JOIN rounds r ON r.id = i.round_id WHERE i.expert_id = e.id), "
 	"  (SELECT coalesce(sum(1 << (r.number - 1)), 0) FROM rounds r WHERE "
@@ -257,17 +255,10 @@ int db_console_experts(struct db *db, int64_t survey_id,
 	sqlite3_bind_int64(st, 1, survey_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct db_console_expert e = {
-			.id = sqlite3_column_int64(st, 0),
-			.ext_id = db_column_text(st, 1),
-			.name = db_column_text(st, 2),
-			.email = db_column_text(st, 3),
-			.sector = db_column_text(st, 4),
-			.pseudonym = db_column_text(st, 5),
-			.revoked = sqlite3_column_int(st, 6) != 0,
-			.fields = db_column_text(st, 7),
-			.invited = (unsigned)sqlite3_column_int64(st, 8),
-			.responded = (unsigned)sqlite3_column_int64(st, 9),
+			.invited = (unsigned)sqlite3_column_int64(st, DB_EXPERT_INFO_NCOLS),
+			.responded = (unsigned)sqlite3_column_int64(st, DB_EXPERT_INFO_NCOLS + 1),
 		};
+		db_expert_info_columns(st, &e.info);
 		if ((ret = cb(&e, arg)))
 			break;
 	}

@@ -79,10 +79,7 @@ int db_console_round_reopen(struct db *db, int64_t round_id);
 
 /* One expert with the rounds they were invited to and answered in: bit (n - 1) for round n. */
 struct db_console_expert {
-	int64_t id;
-	const char *ext_id, *name, *email, *sector, *pseudonym;
-	const char *fields; /* field codes in definition order, joined by ';' ("" when none) */
-	bool revoked;
+	struct db_expert_info info; /* as db_expert_list gives it (db.h); fields "" when none */
 	unsigned invited, responded;
 };
 

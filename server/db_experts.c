@@ -40,10 +40,7 @@ static const char SQL_INVITE_NEW[] =
 	"INSERT INTO invitations (round_id, expert_id) "
 	"SELECT id, ?2 FROM rounds WHERE survey_id = ?1 AND state = 'open' AND (number = 1 OR ?3)";
 static const char SQL_LIST[] =
-	"SELECT e.id, e.ext_id, e.name, e.email, e.sector, e.pseudonym, e.revoked, "
-	"  (SELECT group_concat(code, ';') FROM (SELECT f.code FROM expert_fields ef "
-	"    JOIN fields f ON f.id = ef.field_id WHERE ef.expert_id = e.id ORDER BY f.position)) "
-	"FROM experts e WHERE e.survey_id = ?1 ORDER BY e.id";
+	"SELECT " DB_EXPERT_INFO_COLUMNS " FROM experts e WHERE e.survey_id = ?1 ORDER BY e.id";
 static const char SQL_BY_TOKEN[] =
 	"SELECT id, survey_id, pseudonym, revoked FROM experts WHERE token_hash = ?1";
 static const char SQL_BY_EXT_ID[] =
@@ -181,6 +178,20 @@ int db_expert_upsert(struct db *db, const struct db_survey *sv, const struct db_
 	return 0;
 }
 
+void db_expert_info_columns(sqlite3_stmt *st, struct db_expert_info *out)
+{
+	*out = (struct db_expert_info){
+		.id = sqlite3_column_int64(st, 0),
+		.ext_id = db_column_text(st, 1),
+		.name = db_column_text(st, 2),
+		.email = db_column_text(st, 3),
+		.sector = db_column_text(st, 4),
+		.pseudonym = db_column_text(st, 5),
+		.revoked = sqlite3_column_int(st, 6) != 0,
+		.fields = db_column_text(st, 7),
+	};
+}
+
 int db_expert_list(struct db *db, int64_t survey_id,
 		   int (*cb)(const struct db_expert_info *, void *), void *arg)
 {
@@ -190,16 +201,8 @@ int db_expert_list(struct db *db, int64_t survey_id,
 		return -1;
 	sqlite3_bind_int64(st, 1, survey_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_expert_info e = {
-			.id = sqlite3_column_int64(st, 0),
-			.ext_id = db_column_text(st, 1),
-			.name = db_column_text(st, 2),
-			.email = db_column_text(st, 3),
-			.sector = db_column_text(st, 4),
-			.pseudonym = db_column_text(st, 5),
-			.revoked = sqlite3_column_int(st, 6) != 0,
-			.fields = db_column_text(st, 7),
-		};
+		struct db_expert_info e;
+		db_expert_info_columns(st, &e);
 		if ((ret = cb(&e, arg)))
 			break;
 	}

@@ -62,6 +62,20 @@ void db_column_copy(sqlite3_stmt *st, int col, char *out, size_t size);
 /* Column col as text, "" when NULL (never NULL). */
 const char *db_column_text(sqlite3_stmt *st, int col);
 
+/* ---- db_experts.c, for db_console.c --------------------------------------------------------- */
+
+/* The columns of struct db_expert_info (db.h), in the order db_expert_info_columns reads them, for
+ * an experts table aliased e: both the CLI's list and the console's select them so. */
+#define DB_EXPERT_INFO_COLUMNS                                                                  \
+	"e.id, e.ext_id, e.name, e.email, e.sector, e.pseudonym, e.revoked, "                   \
+	"  (SELECT group_concat(code, ';') FROM (SELECT f.code FROM expert_fields ef "          \
+	"    JOIN fields f ON f.id = ef.field_id WHERE ef.expert_id = e.id ORDER BY f.position))"
+#define DB_EXPERT_INFO_NCOLS 8
+
+/* The current row's columns 0..DB_EXPERT_INFO_NCOLS-1 (DB_EXPERT_INFO_COLUMNS) as *out, its texts
+ * borrowed from the statement (valid until it steps or resets; "" for NULL). */
+void db_expert_info_columns(sqlite3_stmt *st, struct db_expert_info *out);
+
 /* ---- db_answers.c, for db_api.c ------------------------------------------------------------- */
 
 /* The statement sql (db_stmt) with an answer's key bound: ?1 the round, ?2 the topic, ?3 the

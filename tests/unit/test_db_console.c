@@ -264,8 +264,8 @@ struct experts {
 static int experts_cb(const struct db_console_expert *e, void *arg)
 {
 	struct experts *x = arg;
-	snprintf(x->line[x->n++], sizeof x->line[0], "%s %s %s %u %u", e->ext_id, e->sector,
-		 e->fields, e->invited, e->responded);
+	snprintf(x->line[x->n++], sizeof x->line[0], "%s %s %s %u %u", e->info.ext_id,
+		 e->info.sector, e->info.fields, e->invited, e->responded);
 	return 0;
 }
 
