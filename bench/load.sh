@@ -12,7 +12,9 @@
 #      of GETs of a static file of the same size as delphi's PUT reply from lighttpd + mod_mbedtls
 #      (bench/load/lighttpd.conf.in: delphi's certificate, TLS 1.2, the same cipher suite);
 #      then, once, delphi's GET /healthz at the first connection count: the HTTP and TLS layers
-#      alone, the floor under a save (LOAD_FLOOR=0 skips it);
+#      alone, the floor under a save; and one save repeated (the probe expert's, on every
+#      connection): every row, page and cache hot, the floor under a save with its durable write
+#      (LOAD_FLOOR=0 skips both);
 #   3. the server is killed (SIGKILL, so only what was committed counts) and the database must
 #      hold every acknowledged save (bench/load/check.py).
 # Prints requests/s, p50 and p99 for both servers (wrk's, over the whole run; and over its second
@@ -212,6 +214,14 @@ if [ "$MODE" = put ] && [ "${LOAD_FLOOR:-1}" = 1 ]; then
 	run_wrk "floor-$FLOOR_C" "$SPID" -t$WRK_THREADS -c"$FLOOR_C" -d"${DURATION}s" \
 		-s "$HERE/load/answers.lua" "https://127.0.0.1:$PORT/" -- get "$T/floor-$FLOOR_C.sum" \
 		$WRK_THREADS /healthz "$DURATION"
+	# The same save over and over (the probe expert's, not one of the load's keys, which the
+	# check below reads): every row, page and cache hot. Against the first run it shows what the
+	# spread of the experts' saves over the answers table costs the store.
+	echo "probe $PROBE ICT-01" >"$T/same-token.txt"
+	say "wrk -t$WRK_THREADS -c$FLOOR_C -d${DURATION}s: delphi PUT, one save repeated (every row and cache hot)"
+	run_wrk "same-$FLOOR_C" "$SPID" -t$WRK_THREADS -c"$FLOOR_C" -d"${DURATION}s" \
+		-s "$HERE/load/answers.lua" "https://127.0.0.1:$PORT/" -- same "$T/same-$FLOOR_C.sum" \
+		$WRK_THREADS "$T/same-token.txt" "$DURATION"
 fi
 HWM=$(sed -n 's/^VmHWM:[[:space:]]*//p' "/proc/$SPID/status")
 
@@ -264,6 +274,12 @@ if [ -s "$T/floor-$FLOOR_C.sum" ]; then
 		printf "%-28s %5d %8.2f   (HTTP + TLS layers vs lighttpd; a save is %.2f of /healthz)\n",
 			"ratio /healthz / lighttpd", c, (b > 0 ? a / b : 0), (a > 0 ? s / a : 0) }'
 fi
+if [ -s "$T/same-$FLOOR_C.sum" ]; then
+	row "delphi PUT, one save repeated" "$T/same-$FLOOR_C.sum" "$FLOOR_C"
+	awk -v c="$FLOOR_C" -v a="$(get "$T/same-$FLOOR_C.sum" rps)" -v b="$(get "$T/lighttpd-$FLOOR_C.sum" rps)" \
+		'BEGIN { printf "%-28s %5d %8.2f   (every row, page and cache hot)\n",
+			"ratio repeated / lighttpd", c, (b > 0 ? a / b : 0) }'
+fi
 # Where a request's server CPU goes (from the threads' ticks: 10 ms each, so over a 10 s run a few
 # hundredths of a microsecond per request): on a save, the writer's system time is mostly the WAL's
 # writes and the checkpoints (one write per page a batch changed, then its copy to the database).
@@ -283,6 +299,7 @@ for c in $CONNS; do
 	cpu_row "  lighttpd, $c connections" "$T/lighttpd-$c.sum"
 done
 [ ! -s "$T/floor-$FLOOR_C.sum" ] || cpu_row "  delphi /healthz, $FLOOR_C connections" "$T/floor-$FLOOR_C.sum"
+[ ! -s "$T/same-$FLOOR_C.sum" ] || cpu_row "  delphi one save repeated, $FLOOR_C conns" "$T/same-$FLOOR_C.sum"
 last=""
 for c in $CONNS; do last=$c; done
 awk -v c="$last" -v p="$(get "$T/delphi-$last.sum" p99_us)" -v p2="$(get "$T/delphi-$last.sum" p99_2nd_us)" \

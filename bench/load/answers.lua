@@ -2,6 +2,7 @@
 --
 --   wrk -t T -c C -d Ds -s answers.lua URL -- put SUMMARY NTHREADS TOKENS RUN ACKS D
 --   wrk -t T -c C -d Ds -s answers.lua URL -- get SUMMARY NTHREADS PATH D
+--   wrk -t T -c C -d Ds -s answers.lua URL -- same SUMMARY NTHREADS TOKENS D
 --
 -- put: experts save answers with PUT /api/v1/answers/{topic} (Authorization: Bearer TOKEN). TOKENS
 -- has one line per expert, "ID TOKEN TOPIC,TOPIC,...". Thread t (0-based) takes the experts whose
@@ -14,6 +15,12 @@
 -- acknowledged save (appended to).
 --
 -- get: GET PATH (a static file), with the same per-response Lua work of counting statuses.
+--
+-- same: the same save over and over: the first expert of TOKENS saves one body to their first
+-- topic on every connection (a value replacing itself), counted like get. Every save then finds
+-- its rows, pages and caches hot, so the server's work per save is the floor under a save (the
+-- durable write included) that the spread of put's keys lifts; and the client's work per request
+-- is get's.
 --
 -- Both modes write SUMMARY as shell assignments: wrk's figures for the whole run (requests, rps,
 -- p50_us, p99_us, error counts), the statuses, the replies completed in each second of the run
@@ -124,8 +131,17 @@ function init(args)
 		path = args[4]
 		half_us = tonumber(args[5]) * 500000
 		get_request = wrk.format("GET", path) -- the same every time: made once
+	elseif mode == "same" then
+		half_us = tonumber(args[5]) * 500000
+		local line = assert(io.lines(args[4])(), args[4] .. ": empty")
+		local token, topics = line:match("^%S+ (%S+) (%S+)$")
+		assert(token, args[4] .. ":1: not 'ID TOKEN TOPICS'")
+		local b = '{"expertise":2,"importance":3,"competitiveness":1,"tech_year":2035,' ..
+			'"social_year":2039,"measures":["funding","elsi"],"comment":"bench same"}'
+		get_request = wrk.format("PUT", "/api/v1/answers/" .. topics:match("^[^,]+"),
+			{["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"}, b)
 	else
-		error("answers.lua: mode must be put or get")
+		error("answers.lua: mode must be put, get or same")
 	end
 end
 
@@ -153,7 +169,7 @@ local function body(n)
 end
 
 function request()
-	if mode == "get" then
+	if mode ~= "put" then
 		return get_request
 	end
 	local k = pick()
