@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -476,6 +477,12 @@ struct lookup {
 	char host[SMTP_NAME_MAX], service[8];
 };
 
+/* Name lookups whose thread has not returned from getaddrinfo, waited for or abandoned after a
+ * timeout. A resolver that hangs for good would otherwise keep one more thread (and its stack)
+ * with every attempt: beyond SMTP_LOOKUPS_MAX, resolve refuses at once. */
+#define SMTP_LOOKUPS_MAX 4
+static _Atomic int lookups_pending;
+
 static void lookup_unref(struct lookup *l)
 {
 	pthread_mutex_lock(&l->mu);
@@ -497,6 +504,7 @@ static void *lookup_main(void *arg)
 	const struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL;
 	int gai = getaddrinfo(l->host, l->service, &hints, &res), e = errno;
+	atomic_fetch_sub(&lookups_pending, 1);
 	pthread_mutex_lock(&l->mu);
 	l->gai = gai;
 	l->gai_errno = e;
@@ -514,7 +522,8 @@ static void *lookup_main(void *arg)
  * attempts add up to, or for ever with a hung NSS module. A numeric address is converted at
  * once; a name is looked up on a detached thread that the caller waits for with a deadline.
  * After a timeout that thread finishes (or hangs) on its own and frees what it found; nothing
- * of it is used. Returns 0 and *res (freeaddrinfo it), or -1 with a message in err. */
+ * of it is used. While SMTP_LOOKUPS_MAX such threads have not returned, no other is started.
+ * Returns 0 and *res (freeaddrinfo it), or -1 with a message in err. */
 static int resolve(const char *host, const char *service, int timeout, struct addrinfo **res,
 		   char *err, size_t errlen)
 {
@@ -530,7 +539,15 @@ static int resolve(const char *host, const char *service, int timeout, struct ad
 
 	if (!getaddrinfo(host, service, &numeric, res))
 		return 0;
+	if (atomic_fetch_add(&lookups_pending, 1) >= SMTP_LOOKUPS_MAX) {
+		atomic_fetch_sub(&lookups_pending, 1);
+		snprintf(err, errlen, "cannot find the SMTP relay %s: %d earlier name lookups have "
+				      "not returned (the name resolver does not answer); try again later",
+			 host, SMTP_LOOKUPS_MAX);
+		return -1;
+	}
 	if (!(l = calloc(1, sizeof *l))) {
+		atomic_fetch_sub(&lookups_pending, 1);
 		snprintf(err, errlen, "cannot find the SMTP relay %s: out of memory", host);
 		return -1;
 	}
@@ -547,6 +564,7 @@ static int resolve(const char *host, const char *service, int timeout, struct ad
 	int tr = pthread_create(&t, &ta, lookup_main, l);
 	pthread_attr_destroy(&ta);
 	if (tr) {
+		atomic_fetch_sub(&lookups_pending, 1);
 		l->refs = 1; /* no thread holds it */
 		snprintf(err, errlen, "cannot find the SMTP relay %s: cannot start a thread: %s",
 			 host, strerror(tr));

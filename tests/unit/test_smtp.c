@@ -501,6 +501,81 @@ static void test_hung_resolver(void **state)
 	hung_release();
 }
 
+struct hung_open {
+	pthread_t thread;
+	char err[SMTP_ERR_MAX];
+	int rc;
+};
+
+static void *hung_open_main(void *arg)
+{
+	struct hung_open *h = arg;
+	struct smtp_config cfg;
+	struct smtp_session *s = NULL;
+	config(&cfg, 587, SMTP_TLS_NONE, "", "");
+	snprintf(cfg.host, sizeof cfg.host, HUNG_HOST);
+	cfg.timeout = 1;
+	h->rc = smtp_open(&cfg, &s, h->err, sizeof h->err);
+	return NULL;
+}
+
+/* Lookups abandoned to a resolver that hangs are bounded: four of them still hanging, a fifth
+ * attempt is refused at once without starting another; once they return, lookups run again. */
+static void test_hung_lookups_bounded(void **state)
+{
+	(void)state;
+	struct hung_open h[4];
+	struct smtp_config cfg;
+	struct smtp_session *s = NULL;
+	char err[SMTP_ERR_MAX];
+	pthread_mutex_lock(&hung_mu);
+	hung_released = 0;
+	hung_calls = 0;
+	pthread_mutex_unlock(&hung_mu);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&h[i].thread, NULL, hung_open_main, &h[i]), 0);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(h[i].thread, NULL);
+		assert_int_equal(h[i].rc, -1);
+		assert_string_equal(h[i].err, "cannot find the SMTP relay " HUNG_HOST
+					      ": no answer from the name resolver within 1 s");
+	}
+	pthread_mutex_lock(&hung_mu);
+	int calls = hung_calls, inside = hung_inside;
+	pthread_mutex_unlock(&hung_mu);
+	assert_int_equal(calls, 4);
+	assert_int_equal(inside, 4);
+
+	config(&cfg, 587, SMTP_TLS_NONE, "", "");
+	snprintf(cfg.host, sizeof cfg.host, HUNG_HOST);
+	cfg.timeout = 1;
+	double t0 = now_seconds();
+	assert_int_equal(smtp_open(&cfg, &s, err, sizeof err), -1);
+	if (now_seconds() - t0 > 0.5)
+		fail_msg("refused after %.2f s, expected at once", now_seconds() - t0);
+	assert_string_equal(err, "cannot find the SMTP relay " HUNG_HOST ": 4 earlier name lookups "
+				 "have not returned (the name resolver does not answer); try again later");
+	pthread_mutex_lock(&hung_mu);
+	calls = hung_calls;
+	pthread_mutex_unlock(&hung_mu);
+	assert_int_equal(calls, 4); /* no fifth lookup started */
+
+	/* Released, the four threads return (and count themselves out just after): a lookup runs
+	 * again and fails for its own reason. */
+	hung_release();
+	snprintf(cfg.host, sizeof cfg.host, "nosuch.invalid");
+	for (int tries = 0;; tries++) {
+		assert_int_equal(smtp_open(&cfg, &s, err, sizeof err), -1);
+		if (!strstr(err, "earlier name lookups"))
+			break;
+		if (tries == 100)
+			fail_msg("lookups still refused 1 s after the resolver answered: %s", err);
+		usleep(10 * 1000);
+	}
+	if (strncmp(err, "cannot find the SMTP relay nosuch.invalid: ", 43))
+		fail_msg("unexpected message: %s", err);
+}
+
 /* A name that does not resolve fails with the resolver's reason, within the timeout (at once
  * with a working resolver; after the timeout where no name server answers). */
 static void test_unresolvable_host(void **state)
@@ -679,6 +754,7 @@ int main(void)
 		cmocka_unit_test(test_refusal_details),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_hung_resolver),
+		cmocka_unit_test(test_hung_lookups_bounded),
 		cmocka_unit_test(test_unresolvable_host),
 		cmocka_unit_test(test_slow_resolver),
 		cmocka_unit_test(test_config),
