@@ -109,18 +109,11 @@ static int close_at_arg(struct req *r, const json_t *body, char out[DB_TIME_MAX]
 static int open_run(struct db *db, void *arg, char *err, size_t errlen)
 {
 	struct round_job *j = arg;
-	char detail[200];
-	j->outcome = db_round_open(db, j->m->sv, &j->r, &j->invited);
+	j->outcome = db_console_round_open(db, j->m->sv, j->actor, *j->close_at ? j->close_at : NULL,
+					   &j->r, &j->invited);
 	if (j->outcome < 0)
 		goto fail;
-	if (j->outcome != DB_ROUND_DONE)
-		return 0;
-	if (*j->close_at && db_console_round_set_close_at(db, j->r.id, j->close_at))
-		goto fail;
-	snprintf(detail, sizeof detail, "survey=%s round=%d invited=%lld%s%s",
-		 j->m->sv->survey->slug, j->r.number, (long long)j->invited,
-		 *j->close_at ? " close_at=" : "", j->close_at);
-	if (db_audit(db, j->actor, "round.open", detail) || reread(db, j))
+	if (j->outcome == DB_ROUND_DONE && reread(db, j))
 		goto fail;
 	return 0;
 fail:

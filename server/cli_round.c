@@ -97,7 +97,7 @@ static int round_open(const struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_util_db_fail(db);
 		goto out;
 	}
-	int outcome = db_round_open(db, sv, &r, &invited);
+	int outcome = db_console_round_open(db, sv, "cli", a.close_at, &r, &invited);
 	switch (outcome) {
 	case DB_ROUND_DONE:
 		break;
@@ -124,12 +124,7 @@ static int round_open(const struct cli_ctx *ctx, int argc, char **argv)
 		rc = cli_util_db_fail(db);
 		goto out;
 	}
-	/* The audit row of the console's open (api_rounds.c), by "cli". */
-	char detail[160];
-	snprintf(detail, sizeof detail, "survey=%s round=%d invited=%lld%s%s", slug, r.number,
-		 (long long)invited, a.close_at ? " close_at=" : "", a.close_at ? a.close_at : "");
-	if ((a.close_at && db_console_round_set_close_at(db, r.id, a.close_at)) ||
-	    db_audit(db, "cli", "round.open", detail) || db_commit(db)) {
+	if (db_commit(db)) {
 		rc = cli_util_db_fail(db);
 		goto out;
 	}

@@ -208,6 +208,23 @@ int db_console_round_set_close_at(struct db *db, int64_t round_id, const char *c
 	return db_exec_stmt(db, st, "cannot set the round's close");
 }
 
+int db_console_round_open(struct db *db, const struct db_survey *sv, const char *actor,
+			  const char *close_at, struct db_round *r, int64_t *invited)
+{
+	char detail[SURVEY_KEY_MAX + DB_TIME_MAX + 96];
+	DB_ASSERT_TXN(db);
+	int outcome = db_round_open(db, sv, r, invited);
+	if (outcome != DB_ROUND_DONE)
+		return outcome;
+	snprintf(detail, sizeof detail, "survey=%s round=%d invited=%lld%s%s", sv->survey->slug,
+		 r->number, (long long)*invited, close_at ? " close_at=" : "",
+		 close_at ? close_at : "");
+	if ((close_at && db_console_round_set_close_at(db, r->id, close_at)) ||
+	    db_audit(db, actor, "round.open", detail))
+		return -1;
+	return DB_ROUND_DONE;
+}
+
 int db_console_round_schedule(struct db *db, const struct db_survey *sv, const char *actor,
 			      const char *close_at, struct db_console_round *out,
 			      char previous[DB_TIME_MAX])

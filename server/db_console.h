@@ -55,6 +55,17 @@ int db_console_round_get(struct db *db, int64_t survey_id, int number,
 int db_console_round_set_close_at(struct db *db, int64_t round_id, const char *close_at);
 
 /*
+ * Opens survey sv's next round as db_round_open (db.h) does and, when it opened (DB_ROUND_DONE),
+ * sets its scheduled close to close_at ("YYYY-MM-DDTHH:MM:SSZ", checked by the caller; NULL for
+ * none) and writes the audit row "round.open" by actor with the detail "survey=SLUG round=N
+ * invited=K[ close_at=TIME]". POST .../rounds/open and `delphi round open` both call this. Writes,
+ * in the caller's transaction. Returns what db_round_open returns, with *r and *invited as it
+ * sets them, or -1.
+ */
+int db_console_round_open(struct db *db, const struct db_survey *sv, const char *actor,
+			  const char *close_at, struct db_round *r, int64_t *invited);
+
+/*
  * Moves the scheduled close of survey sv's latest round, if it is open: sets it to close_at
  * ("YYYY-MM-DDTHH:MM:SSZ", checked by the caller: a valid time still to come) or clears it (NULL),
  * and writes the audit row "round.schedule" by actor with the detail "survey=SLUG round=N
