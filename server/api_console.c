@@ -385,31 +385,10 @@ static void work_run(struct workq_job *wq)
 	req_post(j->req, work_resume, j);
 }
 
-static void submit(struct req *r, struct workq *q, struct work_job *j)
-{
-	req_suspend(r);
-	if (workq_submit(q, &j->wq))
-		req_post(r, work_resume, j); /* refused: done runs with ran false */
-}
-
-void api_console_offload(struct req *r, struct workq *q, api_console_work_fn *work,
-			 api_console_done_fn *done, void *arg)
-{
-	struct work_job *j = calloc(1, sizeof *j);
-	if (!j) {
-		done(r, arg, false);
-		return;
-	}
-	j->wq.run = work_run;
-	j->req = r;
-	j->work = work;
-	j->done = done;
-	j->arg = arg;
-	submit(r, q, j);
-}
-
-void api_console_read(struct req *r, api_console_read_fn *build, api_console_done_fn *done,
-		      void *arg)
+/* Runs work (or, when NULL, build with a connection of its own) for request r on pool q, then
+ * done on r's thread; done runs with ran false when the job could not be made or queued. */
+static void submit(struct req *r, struct workq *q, api_console_work_fn *work,
+		   api_console_read_fn *build, api_console_done_fn *done, void *arg)
 {
 	struct work_job *j = calloc(1, sizeof *j);
 	if (!j) {
@@ -419,8 +398,23 @@ void api_console_read(struct req *r, api_console_read_fn *build, api_console_don
 	j->wq.run = work_run;
 	j->req = r;
 	j->api = api_of(r);
+	j->work = work;
 	j->build = build;
 	j->done = done;
 	j->arg = arg;
-	submit(r, j->api->console->reads, j);
+	req_suspend(r);
+	if (workq_submit(q, &j->wq))
+		req_post(r, work_resume, j); /* refused: done runs with ran false */
+}
+
+void api_console_offload(struct req *r, struct workq *q, api_console_work_fn *work,
+			 api_console_done_fn *done, void *arg)
+{
+	submit(r, q, work, NULL, done, arg);
+}
+
+void api_console_read(struct req *r, api_console_read_fn *build, api_console_done_fn *done,
+		      void *arg)
+{
+	submit(r, api_of(r)->console->reads, NULL, build, done, arg);
 }
